@@ -1,0 +1,229 @@
+"""Elementwise comparison of a student's tensor with an expected one, reported like gradcheck does.
+
+Everything is compared in float64 so that the student's float32 rounding is the only rounding that
+matters. The report always says *what* disagrees (which element, got vs expected) and *by how much*,
+because "not close" alone teaches a student nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from grader.results import Mismatch
+
+TINY = torch.finfo(torch.float64).tiny  # denominator floor for relative errors (expected == 0)
+
+
+@dataclass
+class Comparison:
+    passed: bool
+    reason: str  # "" when passed, else "shape" | "dtype" | "nonfinite" | "tolerance"
+    message: str  # what was compared and by how much (also set when passed)
+    mismatch: Mismatch | None  # filled whenever numbers could be compared, also when passed
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def format_number(x: float, digits: int = 4) -> str:
+    """Compact rendering with ``digits`` significant digits that still reads as a float ("6.0", "1e-05")."""
+    x = float(x)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    text = f"{x:.{digits}g}"
+    if text.lstrip("-").isdigit():
+        text += ".0"
+    return text
+
+
+def format_pair(a: float, b: float) -> tuple[str, str]:
+    """Render two numbers with as many digits as it takes to show that they differ (at least 4)."""
+    for digits in range(4, 18):
+        sa, sb = format_number(a, digits), format_number(b, digits)
+        if sa != sb or float(a) == float(b):
+            return sa, sb
+    return format_number(a, 17), format_number(b, 17)
+
+
+def format_index(index: list[int]) -> str:
+    return "[" + ", ".join(str(i) for i in index) + "]"
+
+
+def _format_element(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, complex):
+        return f"{value:.4g}"
+    return format_number(value)
+
+
+def _format_nested(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_format_nested(v) for v in value) + "]"
+    return _format_element(value)
+
+
+def shorten(t: torch.Tensor, edge: int = 3) -> str:
+    """One line for a tensor of any size: nested lists when short, else the first and last ``edge``
+    elements (flattened) with the shape, e.g. ``[0.0, 4.0, 8.0, …, 28.0, 32.0, 36.0] (shape [10])``."""
+    t = t.detach().cpu()
+    if t.dim() == 0:
+        return _format_element(t.item())
+    shape = list(t.shape)
+    flat = t.reshape(-1)
+    if flat.numel() <= 2 * edge + 1:
+        text = _format_nested(t.tolist())
+        return text if flat.numel() > 0 else f"{text} (shape {shape})"
+    head = [_format_element(v) for v in flat[:edge].tolist()]
+    tail = [_format_element(v) for v in flat[flat.numel() - edge :].tolist()] if edge > 0 else []
+    return "[" + ", ".join(head + ["…"] + tail) + f"] (shape {shape})"
+
+
+def unravel(flat_index: int, shape: torch.Size | tuple[int, ...] | list[int]) -> list[int]:
+    """Flat (row-major) position -> list of indices; ``[]`` for a 0-d shape."""
+    index: list[int] = []
+    for size in reversed(list(shape)):
+        flat_index, i = divmod(flat_index, size)
+        index.append(i)
+    return index[::-1]
+
+
+def _at(index: list[int]) -> str:
+    return f" at {format_index(index)}" if index else ""
+
+
+# --------------------------------------------------------------------------- checks before numbers
+
+
+def check_form(got: Any, shape: torch.Size | tuple[int, ...]) -> Comparison | None:
+    """Why ``got`` cannot be compared with numbers of ``shape`` at all (dtype, then shape), or None."""
+    if not isinstance(got, torch.Tensor):
+        return Comparison(False, "dtype", f"got a {type(got).__name__}, expected a tensor", None)
+    if got.dtype == torch.bool or got.dtype.is_complex:
+        return Comparison(
+            False, "dtype", f"got a {str(got.dtype).removeprefix('torch.')} tensor, expected real numbers", None
+        )
+    if tuple(got.shape) != tuple(shape):
+        return Comparison(False, "shape", _shape_message(tuple(got.shape), tuple(shape)), None)
+    return None
+
+
+def _shape_message(got: tuple[int, ...], expected: tuple[int, ...]) -> str:
+    message = f"shape {list(got)} but expected {list(expected)}"
+    if len(got) >= 2 and got == expected[::-1]:
+        return message + " (the transpose of the expected shape)"
+    if math.prod(got) == math.prod(expected):
+        return message + " (same number of elements, arranged differently)"
+    return message
+
+
+def nonfinite_comparison(
+    got: torch.Tensor, expected: torch.Tensor | None = None, *, expected_name: str = "expected"
+) -> Comparison | None:
+    """NaN/inf in ``got`` where ``expected`` is finite (everywhere when ``expected`` is None), or None."""
+    bad = ~torch.isfinite(got)
+    if expected is not None:
+        bad &= torch.isfinite(expected)
+    count = int(bad.sum())
+    if count == 0:
+        return None
+    first = unravel(int(bad.reshape(-1).nonzero()[0]), got.shape)
+    got_value = float(got.reshape(-1)[bad.reshape(-1)][0])
+    expected_value = None if expected is None else float(expected.reshape(-1)[bad.reshape(-1)][0])
+    what = f"got {format_number(got_value)}" + (
+        "" if expected_value is None else f", {expected_name} {format_number(expected_value)}"
+    )
+    if got.dim() == 0:
+        message = f"result is not finite ({what})"
+    else:
+        message = f"{count} of {got.numel()} elements are not finite (first at {format_index(first)}: {what})"
+    mismatch = Mismatch(
+        max_abs_error=math.inf,
+        max_rel_error=math.inf,
+        index=first,
+        got=got_value,
+        expected=expected_value,
+        mismatched=count,
+        total=got.numel(),
+    )
+    return Comparison(False, "nonfinite", message, mismatch)
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def compare(
+    got: torch.Tensor,
+    expected: torch.Tensor,
+    *,
+    rtol: float,
+    atol: float,
+    slack: torch.Tensor | float = 0.0,
+    expected_name: str = "expected",
+) -> Comparison:
+    """Elementwise ``|got - expected| <= atol + rtol·|expected| (+ slack)`` in float64, numpy.allclose style.
+
+    ``slack`` widens the tolerance where ``expected`` itself is uncertain (e.g. a finite-difference
+    estimate's error bound); ``expected_name`` is the word used for ``expected`` in the message.
+    """
+    form = check_form(got, expected.shape)
+    if form is not None:
+        return form
+    g = got.detach().to(torch.float64)
+    e = expected.detach().to(torch.float64)
+    nonfinite = nonfinite_comparison(g, e, expected_name=expected_name)
+    if nonfinite is not None:
+        return nonfinite
+    n = g.numel()
+    if n == 0:
+        return Comparison(True, "", "nothing to compare (0 elements)", Mismatch(0.0, 0.0, [], None, None, 0, 0))
+
+    finite = torch.isfinite(g) & torch.isfinite(e)
+    same_special = (torch.isnan(g) & torch.isnan(e)) | (torch.isinf(e) & (g == e))
+    diff = torch.where(finite, (g - e).abs(), torch.where(same_special, 0.0, math.inf))
+    bound = atol + rtol * e.abs() + torch.as_tensor(slack, dtype=torch.float64)
+    bad = (diff > bound) | (~finite & ~same_special)
+    # The element reported is the one furthest beyond its tolerance, which is what a student should
+    # look at; max_abs_error is the overall maximum (often the same element).
+    excess = torch.where(bound > 0, diff / bound.clamp_min(TINY), torch.where(diff > 0, math.inf, 0.0))
+    worst = int(torch.argmax(torch.nan_to_num(excess, nan=math.inf).reshape(-1)))
+    largest = int(torch.argmax(diff.reshape(-1)))
+    rel = diff / e.abs().clamp_min(TINY)
+    mismatch = Mismatch(
+        max_abs_error=float(diff.max()),
+        max_rel_error=float(rel.max()),
+        index=unravel(worst, g.shape),
+        got=float(g.reshape(-1)[worst]),
+        expected=float(e.reshape(-1)[worst]),
+        mismatched=int(bad.sum()),
+        total=n,
+    )
+    tolerance = f"atol={format_number(atol)} + rtol={format_number(rtol)}·|{expected_name}|"
+    if torch.as_tensor(slack).abs().max() > 0:
+        tolerance += f" + its error (≤ {format_number(float(torch.as_tensor(slack).max()))})"
+    passed = mismatch.mismatched == 0
+    if passed:
+        message = f"max abs error {format_number(mismatch.max_abs_error)}{_at(unravel(largest, g.shape))}"
+        message += f" ({'the element is' if n == 1 else f'all {n} elements are'} within {tolerance})"
+        return Comparison(True, "", message, mismatch)
+
+    got_text, expected_text = format_pair(mismatch.got, mismatch.expected)
+    error = float(diff.reshape(-1)[worst])
+    if worst == largest or error == mismatch.max_abs_error:
+        head = f"max abs error {format_number(error)}{_at(mismatch.index)}"
+    else:
+        head = (
+            f"abs error {format_number(error)}{_at(mismatch.index)}, the furthest beyond its tolerance"
+            f" (max abs error {format_number(mismatch.max_abs_error)}{_at(unravel(largest, g.shape))})"
+        )
+    outside = "outside" if n == 1 else f"{mismatch.mismatched} of {n} elements outside"
+    message = f"{head}: got {got_text}, {expected_name} {expected_text} ({outside} {tolerance})"
+    return Comparison(False, "tolerance", message, mismatch)

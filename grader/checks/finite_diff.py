@@ -1,0 +1,299 @@
+"""Float64 central finite differences that know their own error, to check a student's gradient.
+
+Like ``torch.autograd.gradcheck`` but tuned for grading:
+
+* steps are scaled to the input (relative steps), so large or small inputs are differentiated equally well;
+* every estimate is made twice, with steps h and 2h. For a smooth f the two differ by the truncation
+  error (O(h²), so the h-estimate is off by about a third of the difference) plus rounding; when they
+  differ by much more, a jump or kink lies within the step and the point is reported as unstable
+  rather than judged;
+* large inputs are checked along random Gaussian directions u, with a tolerance built from
+  ``rtol·‖got ⊙ u‖₂ + atol·‖u‖₂`` (what elementwise-tolerated errors contribute to ``<got, u>``), so a
+  single wrong entry is not drowned by a tolerance that grows like ``Σ|got_i·u_i|``.
+
+``f`` maps a float64 tensor shaped like ``x`` to a float64 0-d tensor. Order 1 checks ``got ≈ ∇f(x)``,
+order 2 checks ``got ≈ H(x)·w`` (w defaults to ones).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import torch
+
+from grader.checks.compare import (
+    check_form,
+    compare,
+    format_index,
+    format_number,
+    format_pair,
+    nonfinite_comparison,
+    unravel,
+)
+from grader.results import Mismatch
+
+Function = Callable[[torch.Tensor], torch.Tensor]
+
+EPS = torch.finfo(torch.float64).eps
+TINY = torch.finfo(torch.float64).tiny
+# Relative step per order: balances truncation (h²) against rounding (eps/h^order).
+STEP = {1: EPS ** (1 / 3), 2: EPS ** (1 / 4)}
+# Rounding in one evaluation of f, in ulps of |f|: generous, as f is usually a reduction of many terms.
+ROUNDING_ULPS = 16.0
+# The h and 2h estimates of a smooth f agree far better than this (relative to the largest estimate in
+# the batch); then the h-estimate is within ~STABILITY_RTOL/3 of the truth, far below any grading rtol.
+# A jump or kink inside the step makes them differ by O(1).
+STABILITY_RTOL = 1e-5
+# <got - grad, u> for errors within the elementwise tolerance has a spread of about ‖(atol + rtol·|got|) ⊙ u‖₂;
+# allow twice that. Correct float32 answers sit ~1000x below it (error ~6e-8 vs rtol 1e-4), so the margin
+# only matters for answers already near the tolerance, while a larger factor would hide single wrong entries.
+DIRECTIONAL_SIGMAS = 2.0
+STABILITY_DIRECTIONS = 3  # used by is_stable
+
+# Stencils as (coefficient along u, coefficient along w, weight): order 1 is the central difference
+# (f(x+hu) - f(x-hu)) / 2h, order 2 the mixed difference for u^T H w, divided by 4·h_u·h_w.
+_STENCILS: dict[int, tuple[tuple[int, int, float], ...]] = {
+    1: ((1, 0, 0.5), (-1, 0, -0.5)),
+    2: ((1, 1, 0.25), (1, -1, -0.25), (-1, 1, -0.25), (-1, -1, 0.25)),
+}
+
+
+@dataclass
+class FDVerdict:
+    passed: bool
+    stable: bool  # False when two step sizes disagree: a jump/kink is within the step; the point was not judged
+    method: str  # "elementwise" | "directional"
+    evaluations: int  # how many times f was called
+    message: str
+    mismatch: Mismatch | None
+
+
+# --------------------------------------------------------------------------- the one stencil helper
+
+
+@dataclass
+class _Estimates:
+    """Finite-difference estimates of D_u f (order 1) or u^T H w (order 2) for a batch of directions u."""
+
+    fine: torch.Tensor  # [k] with steps h: the estimate used
+    coarse: torch.Tensor  # [k] with steps 2h: only to measure the error
+    rounding: torch.Tensor  # [k] rounding-error bound of `fine`
+    steps: torch.Tensor  # [k] h along u
+    order: int
+    evaluations: int
+
+    @property
+    def error(self) -> torch.Tensor:
+        """Estimated error of `fine`: truncation from the two steps (O(h²): |fine - coarse| / 3) + rounding."""
+        return (self.fine - self.coarse).abs() / 3 + self.rounding
+
+    @property
+    def unstable(self) -> torch.Tensor:
+        """[k] bool: the two steps disagree by more than rounding and smooth truncation explain."""
+        values = torch.cat([self.fine, self.coarse]).abs()
+        scale = float(values[torch.isfinite(values)].max()) if bool(torch.isfinite(values).any()) else 0.0
+        allowed = 3 * self.rounding + STABILITY_RTOL * scale + STEP[self.order] ** 2
+        finite = torch.isfinite(self.fine) & torch.isfinite(self.coarse)
+        return ~finite | ((self.fine - self.coarse).abs() > allowed)
+
+    def first_unstable(self) -> int | None:
+        bad = self.unstable.nonzero()
+        return int(bad[0]) if len(bad) else None
+
+
+def _step(x: torch.Tensor, u: torch.Tensor, order: int) -> float:
+    """Step along u so that every moved coordinate x_i moves by at most STEP·max(1, |x_i| on u's support)."""
+    moved = u != 0
+    magnitude = float(x.abs()[moved].max()) if bool(moved.any()) else 0.0
+    return STEP[order] * max(1.0, magnitude) / max(float(u.abs().max()), TINY)
+
+
+def _estimate(f: Function, x: torch.Tensor, directions: Iterable[torch.Tensor], order: int, w: torch.Tensor) -> _Estimates:
+    """Evaluate the order's stencil along each direction at steps h and 2h."""
+    stencil = _STENCILS[order]
+    h_w = _step(x, w, order)
+    fine, coarse, rounding, steps = [], [], [], []
+    evaluations = 0
+    for u in directions:
+        h_u = _step(x, u, order)
+        for scale, out in ((1.0, fine), (2.0, coarse)):
+            hu, hw = scale * h_u, scale * h_w
+            total, largest = 0.0, 0.0
+            for a, b, weight in stencil:
+                value = float(f(x + (a * hu) * u + (b * hw) * w if b else x + (a * hu) * u))
+                total += weight * value
+                largest = max(largest, abs(value))
+                evaluations += 1
+            denominator = hu if order == 1 else hu * hw
+            out.append(total / denominator)
+            if scale == 1.0:
+                rounding.append(ROUNDING_ULPS * EPS * largest / denominator)
+        steps.append(h_u)
+    as_tensor = lambda values: torch.tensor(values, dtype=torch.float64)  # noqa: E731
+    return _Estimates(as_tensor(fine), as_tensor(coarse), as_tensor(rounding), as_tensor(steps), order, evaluations)
+
+
+def _basis(x: torch.Tensor) -> Iterable[torch.Tensor]:
+    for i in range(x.numel()):
+        e = torch.zeros(x.numel(), dtype=torch.float64)
+        e[i] = 1.0
+        yield e.reshape(x.shape)
+
+
+def _gaussian(x: torch.Tensor, count: int, generator: torch.Generator | None) -> list[torch.Tensor]:
+    if generator is None:  # deterministic even when the caller did not seed anything; never the global RNG
+        generator = torch.Generator().manual_seed(0)
+    return [torch.randn(x.shape, generator=generator, dtype=torch.float64) for _ in range(count)]
+
+
+def _prepare(x: torch.Tensor, w: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    x = x.detach().to(torch.float64).contiguous()
+    w = torch.ones_like(x) if w is None else w.detach().to(torch.float64).expand_as(x)
+    return x, w
+
+
+def _label(order: int, h: float | None = None) -> str:
+    step = "" if h is None else f", h={format_number(h, 2)}"
+    if order == 1:
+        return f"finite differences (float64, central{step})"
+    return f"second-order finite differences of u^T·H·w (float64, 4-point central{step})"
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def fd_gradient(f: Function, x: torch.Tensor, *, order: int = 1, w: torch.Tensor | None = None) -> tuple[torch.Tensor, bool]:
+    """Full elementwise estimate of ∇f(x) (order 1) or H(x)·w (order 2), and whether it is stable.
+
+    Costs 4·numel (order 1) or 8·numel (order 2) evaluations of f.
+    """
+    x, w = _prepare(x, w)
+    estimates = _estimate(f, x, _basis(x), order, w)
+    return estimates.fine.reshape(x.shape), not bool(estimates.unstable.any())
+
+
+def is_stable(f: Function, x: torch.Tensor, *, order: int = 1, w: torch.Tensor | None = None, generator: torch.Generator | None = None) -> bool:
+    """Cheap test (a few random directions) that no jump or kink of f lies within the step around x."""
+    x, w = _prepare(x, w)
+    estimates = _estimate(f, x, _gaussian(x, STABILITY_DIRECTIONS, generator), order, w)
+    return not bool(estimates.unstable.any())
+
+
+def check_gradient(
+    f: Function,
+    x: torch.Tensor,
+    got: torch.Tensor,
+    *,
+    order: int = 1,
+    w: torch.Tensor | None = None,
+    rtol: float = 1e-4,
+    atol: float = 1e-5,
+    generator: torch.Generator | None = None,
+    max_elementwise: int = 64,
+    directions: int = 8,
+) -> FDVerdict:
+    """Judge ``got`` against finite differences of f at x: elementwise for small x, along
+    ``directions`` random Gaussian directions (drawn from ``generator``) for large x."""
+    if order not in _STENCILS:
+        raise ValueError(f"order must be 1 or 2, not {order}")
+    x, w = _prepare(x, w)
+    method = "elementwise" if x.numel() <= max_elementwise else "directional"
+    form = check_form(got, x.shape)
+    if form is not None:
+        return FDVerdict(False, True, method, 0, f"{_label(order)}: {form.message}", None)
+    g = got.detach().to(torch.float64)
+    if method == "elementwise":
+        return _check_elementwise(f, x, g, order, w, rtol, atol)
+    return _check_directional(f, x, g, order, w, rtol, atol, _gaussian(x, directions, generator))
+
+
+# --------------------------------------------------------------------------- the two methods
+
+
+def _unstable_verdict(estimates: _Estimates, method: str, where: str) -> FDVerdict:
+    i = estimates.first_unstable()
+    assert i is not None
+    fine, coarse = format_pair(float(estimates.fine[i]), float(estimates.coarse[i]))
+    h = float(estimates.steps[i])
+    message = (
+        f"not judged: the point is too close to a jump or kink of f for finite differences "
+        f"({where}: estimate {fine} with h={format_number(h, 2)} but {coarse} with h={format_number(2 * h, 2)})"
+    )
+    return FDVerdict(False, False, method, estimates.evaluations, message, None)
+
+
+def _check_elementwise(f: Function, x: torch.Tensor, g: torch.Tensor, order: int, w: torch.Tensor, rtol: float, atol: float) -> FDVerdict:
+    method = "elementwise"
+    if x.numel() == 0:
+        return FDVerdict(True, True, method, 0, "nothing to compare (0 elements)", Mismatch(0.0, 0.0, [], None, None, 0, 0))
+    nonfinite = nonfinite_comparison(g)
+    if nonfinite is not None:
+        return FDVerdict(False, True, method, 0, f"{_label(order)}: {nonfinite.message}", nonfinite.mismatch)
+    estimates = _estimate(f, x, _basis(x), order, w)
+    if estimates.first_unstable() is not None:
+        index = unravel(estimates.first_unstable(), x.shape)
+        return _unstable_verdict(estimates, method, f"at {format_index(index)}" if index else "at the point")
+    expected = estimates.fine.reshape(x.shape)
+    comparison = compare(g, expected, rtol=rtol, atol=atol, slack=estimates.error.reshape(x.shape), expected_name="estimated")
+    worst = comparison.mismatch.index if comparison.mismatch else []
+    h = float(estimates.steps[_flat(worst, x)])
+    verb = "agree" if comparison.passed else "disagree"
+    message = f"{_label(order, h)} {verb}: {comparison.message}"
+    return FDVerdict(comparison.passed, True, method, estimates.evaluations, message, comparison.mismatch)
+
+
+def _check_directional(
+    f: Function, x: torch.Tensor, g: torch.Tensor, order: int, w: torch.Tensor, rtol: float, atol: float, directions: list[torch.Tensor]
+) -> FDVerdict:
+    method = "directional"
+    nonfinite = nonfinite_comparison(g)
+    if nonfinite is not None:
+        return FDVerdict(False, True, method, 0, f"{_label(order)}: {nonfinite.message}", nonfinite.mismatch)
+    estimates = _estimate(f, x, directions, order, w)
+    k = len(directions)
+    if estimates.first_unstable() is not None:
+        return _unstable_verdict(estimates, method, f"along random direction {estimates.first_unstable() + 1} of {k}")
+    projected = torch.stack([(g * u).sum() for u in directions])
+    # What errors within the elementwise tolerance add to <got, u>: Σ e_i·u_i with |e_i| <= atol + rtol·|got_i|
+    # has a spread of about ‖(atol + rtol·|got|) ⊙ u‖₂ <= rtol·‖got ⊙ u‖₂ + atol·‖u‖₂.
+    student = torch.stack([rtol * (g * u).norm() + atol * u.norm() for u in directions])
+    allowed = estimates.error + DIRECTIONAL_SIGMAS * student
+    diff = (projected - estimates.fine).abs()
+    excess = diff / allowed.clamp_min(TINY)
+    worst = int(torch.argmax(excess))
+    failed = int((diff > allowed).sum())
+    mismatch = Mismatch(
+        max_abs_error=float(diff.max()),
+        max_rel_error=float((diff / estimates.fine.abs().clamp_min(TINY)).max()),
+        index=[],
+        got=float(projected[worst]),
+        expected=float(estimates.fine[worst]),
+        mismatched=failed,
+        total=k,
+    )
+    got_text, expected_text = format_pair(mismatch.got, mismatch.expected)
+    detail = (
+        f"along random direction {worst + 1} of {k}: <got, u> = {got_text}, estimated {expected_text}"
+        f" (difference {format_number(float(diff[worst]))}, allowed {format_number(float(allowed[worst]))}"
+        f" = {format_number(DIRECTIONAL_SIGMAS)}·(rtol·‖got⊙u‖ + atol·‖u‖) + estimate error"
+        f" {format_number(float(estimates.error[worst]))})"
+    )
+    label = _label(order, float(estimates.steps[worst]))
+    if failed == 0:
+        message = f"{label} agree along {k} random directions; closest call {detail}"
+        return FDVerdict(True, True, method, estimates.evaluations, message, mismatch)
+    message = (
+        f"{label} disagree in {failed} of {k} directions; worst {detail}. The error is in the directional "
+        f"derivative along a random direction, so no single element can be named"
+    )
+    return FDVerdict(False, True, method, estimates.evaluations, message, mismatch)
+
+
+def _flat(index: list[int], x: torch.Tensor) -> int:
+    """Inverse of ``unravel`` (row-major)."""
+    flat = 0
+    for i, size in zip(index, x.shape, strict=True):
+        flat = flat * size + i
+    return flat

@@ -1,0 +1,324 @@
+"""One submission × one exercise -> ExerciseResult: run in the sandbox, check, diagnose, score.
+
+The flow for an exercise: trials (the grader's own inputs) -> one sandboxed child runs every call ->
+evidence validated -> per (target, trial) checks -> diagnoses -> weighted score. Exercises of one
+submission run in parallel children; a crash or hang in one costs only that exercise.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import torch
+
+from grader import __version__
+from grader.checks.compare import compare
+from grader.checks.finite_diff import check_gradient
+from grader.checks.forbidden import static_uses
+from grader.checks.provenance import check_provenance
+from grader.checks.reference import Reference, ReferenceError
+from grader.diagnose import diagnose_error, diagnose_none, diagnose_value
+from grader.results import CheckResult, Diagnosis, ExerciseResult, SubmissionResult, TrialOutcome
+from grader.sandbox.channel import TensorWriter
+from grader.sandbox.evidence import CallReport, RunEvidence, parse_run
+from grader.sandbox.runner import Limits, Sandbox
+from grader.spec.model import Exercise, Target
+from grader.submission import Submission
+from grader.trials import Trial, make_trials
+
+_FLOATING = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+
+@dataclass
+class _Tally:
+    """Per-check bookkeeping while an exercise is judged."""
+
+    outcomes: dict[str, list[TrialOutcome]] = field(default_factory=dict)
+
+    def add(self, check: str, outcome: TrialOutcome) -> None:
+        self.outcomes.setdefault(check, []).append(outcome)
+
+
+def call_id(trial_index: int, function: str) -> str:
+    return f"{trial_index}:{function}"
+
+
+def build_task(exercise: Exercise, trials: list[Trial], submission: Submission) -> tuple[dict, bytes, list[str]]:
+    """The child's task: the student's source, every trial's inputs as raw bytes, and the calls to make."""
+    writer = TensorWriter()
+    entries: list[dict] = []
+    calls: list[dict] = []
+    targeted = [f for f in exercise.functions if any(t.function == f.name for t in exercise.targets)]
+    for index, trial in enumerate(trials):
+        slots = {}
+        for name, tensor in trial.inputs.items():
+            slots[name] = len(entries)
+            entries.append(writer.add(tensor))
+        for function in targeted:
+            calls.append({"id": call_id(index, function.name), "function": function.name,
+                          "args": [slots[p] for p in function.params]})
+    forbidden_check = exercise.check("forbidden")
+    header = {
+        "source": submission.source,
+        "filename": str(submission.path),
+        "inputs": entries,
+        "calls": calls,
+        "functions": list(exercise.function_names),
+        "forbidden": list(forbidden_check.option("ops", [])) if forbidden_check else [],  # type: ignore[arg-type]
+    }
+    return header, writer.body(), [c["id"] for c in calls]
+
+
+def _run_failure(evidence: RunEvidence, limits: Limits) -> str | None:
+    """Why the child stopped before finishing, in words a student understands."""
+    if evidence.finished:
+        return None
+    if evidence.timed_out:
+        return f"time limit: the code did not finish within {limits.time:g} s (an infinite loop, or input()?)"
+    if evidence.channel_error:
+        return evidence.channel_error
+    code = evidence.exit_code
+    if code is None:
+        return "the code's process stopped unexpectedly"
+    if code == -9:
+        return "the code's process was killed (memory or CPU time limit)"
+    if code == -24:
+        return f"CPU time limit: the code used more than {limits.time:g} s of CPU"
+    if code < 0:
+        return f"the code's process crashed (signal {-code})"
+    return f"the code's process exited with status {code} (os._exit or a crash) before finishing"
+
+
+class Grader:
+    """Grades submissions against exercises with one warm sandbox."""
+
+    def __init__(self, sandbox: Sandbox, *, seed: int = 0, jobs: int = 2) -> None:
+        self.sandbox = sandbox
+        self.seed = seed
+        self.jobs = max(1, jobs)
+        self._prepared: dict[str, tuple[Reference, list[Trial]] | ReferenceError] = {}
+
+    def prepare(self, exercise: Exercise) -> tuple[Reference, list[Trial]]:
+        """Reference and trials of an exercise, computed once and reused for every submission."""
+        cached = self._prepared.get(exercise.id)
+        if cached is None:
+            try:
+                reference = Reference(exercise)
+                cached = (reference, make_trials(exercise, reference, self.seed))
+            except ReferenceError as exc:
+                cached = exc
+            self._prepared[exercise.id] = cached
+        if isinstance(cached, ReferenceError):
+            raise cached
+        return cached
+
+    def grade(self, submission: Submission, exercises: Iterable[Exercise]) -> SubmissionResult:
+        start = time.monotonic()
+        exercises = list(exercises)
+        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
+            results = list(pool.map(lambda e: self.grade_exercise(submission, e), exercises))
+        return SubmissionResult(
+            submission=str(submission.path), score=round(sum(r.score for r in results), 6),
+            max_score=sum(r.max_score for r in results), exercises=results, notes=list(submission.notes),
+            seed=self.seed, grader_version=__version__, duration=time.monotonic() - start)
+
+    def grade_exercise(self, submission: Submission, exercise: Exercise) -> ExerciseResult:
+        start = time.monotonic()
+        try:
+            reference, trials = self.prepare(exercise)
+        except ReferenceError as exc:
+            return ExerciseResult(exercise.id, exercise.title, "error", 0.0, exercise.points,
+                                  message=f"this exercise's spec is broken (not your fault): {exc}")
+        header, body, ids = build_task(exercise, trials, submission)
+        limits = Limits(time=exercise.limits.time, memory=exercise.limits.memory, output=exercise.limits.output)
+        outcome = self.sandbox.run(header, body, limits, filename=str(submission.path))
+        evidence = parse_run(outcome, ids)
+        result = judge(exercise, reference, trials, evidence, submission, limits)
+        result.duration = time.monotonic() - start
+        return result
+
+
+def judge(exercise: Exercise, reference: Reference, trials: list[Trial], evidence: RunEvidence,
+          submission: Submission, limits: Limits) -> ExerciseResult:
+    """Checks, diagnoses and score from validated evidence (pure: no processes here)."""
+    tally = _Tally()
+    diagnoses: list[Diagnosis] = []
+    failure = _run_failure(evidence, limits)
+    load_error = evidence.load.error if evidence.load else None
+    tolerance = exercise.tolerance
+
+    for target in exercise.targets:
+        for index, trial in enumerate(trials):
+            call = evidence.calls[call_id(index, target.function)]
+            outcomes = _judge_call(exercise, reference, target, trial, call, failure, diagnoses)
+            for check, outcome in outcomes.items():
+                if exercise.check(check) is not None:
+                    tally.add(check, outcome)
+
+    forbidden = exercise.check("forbidden")
+    if forbidden is not None:
+        tally.add("forbidden", _forbidden_outcome(exercise, evidence, submission, diagnoses))
+
+    checks = []
+    for config in exercise.checks:
+        outcomes = tally.outcomes.get(config.name, [])
+        judged = [o for o in outcomes if not o.skipped]
+        passed = sum(o.passed for o in judged)
+        total = len(judged)
+        fraction = passed / total if total else 1.0
+        checks.append(CheckResult(name=config.name, weight=config.weight, passed=passed, total=total,
+                                  score=config.weight * fraction, max_score=config.weight,
+                                  message=_summary(config.name, outcomes), trials=outcomes))
+    weights = sum(c.max_score for c in checks) or 1.0
+    score = exercise.points * sum(c.score for c in checks) / weights
+    for check in checks:  # report check scores in the exercise's points
+        check.score = round(exercise.points * check.score / weights, 6)
+        check.max_score = round(exercise.points * check.max_score / weights, 6)
+
+    missing = [name for name in exercise.function_names
+               if evidence.load is not None and name not in evidence.load.defined]
+    status, message = "passed", ""
+    calls_ran = any(c.status in ("ok", "error") for c in evidence.calls.values())
+    if load_error is not None and load_error.type in ("SyntaxError", "IndentationError", "TabError"):
+        status, message = "error", f"your file could not be read: {load_error} (line {load_error.line})"
+    elif missing and not calls_ran:
+        defined_hint = f" (the file raised {load_error} at line {load_error.line} while loading)" if load_error else ""
+        status, message = "error", f"{', '.join(missing)} is not defined in your file{defined_hint}"
+    elif failure and not calls_ran:
+        status, message = "error", failure
+    elif score < exercise.points - 1e-9:
+        status = "failed"
+        message = failure or _headline(checks)
+    if load_error is not None and status != "error":
+        diagnoses.insert(0, Diagnosis("load_error", f"loading your file raised {load_error}", "", load_error.line))
+
+    return ExerciseResult(
+        id=exercise.id, title=exercise.title, status=status,  # type: ignore[arg-type]
+        score=round(score, 6) if status != "error" else 0.0, max_score=exercise.points, checks=checks,
+        diagnoses=_unique(diagnoses), message=message,
+        hints=list(exercise.hints) if status != "passed" else [],
+        output=evidence.output, output_truncated=evidence.output_truncated, duration=evidence.wall)
+
+
+def _judge_call(exercise: Exercise, reference: Reference, target: Target, trial: Trial, call: CallReport,
+                failure: str | None, diagnoses: list[Diagnosis]) -> dict[str, TrialOutcome]:
+    """Every per-trial check for one target on one call."""
+    label = trial.description
+    names = ["shape", "reference"] + (["finite_differences", "autograd"] if target.kind == "gradient" else [])
+
+    def all_fail(message: str) -> dict[str, TrialOutcome]:
+        return {name: TrialOutcome(label, False, message) for name in names}
+
+    if call.status == "not_run":
+        return all_fail(f"not run: {failure or 'the process stopped before this call'}")
+    if call.status == "missing":
+        return all_fail(f"{target.function} is not defined")
+    if call.status == "not_callable":
+        return all_fail(f"{target.function} is not a function")
+    if call.status == "error" and call.error is not None:
+        diagnosis = diagnose_error(call.error, call)
+        diagnoses.append(diagnosis)
+        where = f" (line {call.error.line})" if call.error.line else ""
+        return all_fail(f"{target.function} raised {call.error}{where}")
+    value = call.value
+    assert value is not None
+    if value.type == "None":
+        diagnoses.append(diagnose_none(call, target.function))
+        return all_fail(f"{target.function} returned None")
+    if value.tensor is None:
+        return all_fail(f"{target.function} returned a {value.dtype or value.type}, not a tensor")
+
+    got = value.tensor
+    expected = reference.expected(target, trial.inputs)
+    tol = exercise.tolerance
+    outcomes: dict[str, TrialOutcome] = {}
+    shape_ok = tuple(got.shape) == tuple(expected.shape) and got.dtype in _FLOATING
+    shape_message = "" if shape_ok else (
+        f"returned dtype {str(got.dtype).replace('torch.', '')}, expected a floating-point tensor"
+        if got.dtype not in _FLOATING else f"returned shape {list(got.shape)}, expected {list(expected.shape)}")
+    outcomes["shape"] = TrialOutcome(label, shape_ok, shape_message)
+
+    comparison = compare(got, expected, rtol=tol.rtol, atol=tol.atol)
+    outcomes["reference"] = TrialOutcome(label, comparison.passed, comparison.message, comparison.mismatch)
+    if not comparison.passed:
+        diagnosis = diagnose_value(reference, target, trial.inputs, got, expected, tol.rtol, tol.atol)
+        if diagnosis is not None:
+            diagnoses.append(diagnosis)
+    if target.kind != "gradient":
+        return outcomes
+
+    if target.name in trial.fd_unstable:
+        outcomes["finite_differences"] = TrialOutcome(label, True, "not judged: a jump or kink lies within the "
+                                                      "finite-difference step at this input", skipped=True)
+    elif got.shape != expected.shape:
+        outcomes["finite_differences"] = TrialOutcome(label, False, shape_message)
+    else:
+        problem = reference.problem(target, trial.inputs)
+        generator = torch.Generator().manual_seed(len(label) * 1009 + int(got.numel()))
+        scale = 1.0 / target.accumulate
+        verdict = check_gradient(problem.function, problem.x, got.to(torch.float64) * scale, order=problem.order,
+                                 w=problem.direction, rtol=tol.rtol, atol=tol.atol * scale, generator=generator)
+        if not verdict.stable:
+            outcomes["finite_differences"] = TrialOutcome(label, True, verdict.message, skipped=True)
+        else:
+            outcomes["finite_differences"] = TrialOutcome(label, verdict.passed, verdict.message, verdict.mismatch)
+
+    provenance = check_provenance(call, got)
+    outcomes["autograd"] = TrialOutcome(label, provenance.passed, provenance.message)
+    if not provenance.passed:
+        diagnoses.append(Diagnosis("not_from_autograd", f"{target.function}: {provenance.message}",
+                                   "Compute the gradient with y.backward() (or torch.autograd.grad) and return "
+                                   "x.grad; do not type the derivative's formula."))
+    return outcomes
+
+
+def _forbidden_outcome(exercise: Exercise, evidence: RunEvidence, submission: Submission,
+                       diagnoses: list[Diagnosis]) -> TrialOutcome:
+    config = exercise.check("forbidden")
+    ops = [str(op) for op in (config.option("ops", []) if config else [])]  # type: ignore[union-attr]
+    uses = list(evidence.load.forbidden) if evidence.load else []
+    for call in evidence.calls.values():
+        uses.extend(call.forbidden)
+    if not uses:
+        static = static_uses(submission.source, ops)
+        if static and not any(c.status == "ok" for c in evidence.calls.values()):
+            uses_text = ", ".join(f"{op} (line {line})" for op, line in static)
+            return TrialOutcome("whole exercise", False, f"forbidden operation in the code: {uses_text}")
+        return TrialOutcome("whole exercise", True, f"none of {', '.join(ops)} was called")
+    seen = sorted({(u.op, u.line) for u in uses}, key=lambda u: (u[1] or 0, u[0]))
+    where = ", ".join(f"{op}" + (f" at line {line}" if line else "") for op, line in seen)
+    diagnoses.append(Diagnosis("forbidden_operation", f"used a forbidden operation: {where}",
+                               f"This exercise must not use {', '.join(ops)}: let autograd do the work.",
+                               seen[0][1]))
+    return TrialOutcome("whole exercise", False, f"forbidden operation called: {where}")
+
+
+def _summary(name: str, outcomes: list[TrialOutcome]) -> str:
+    judged = [o for o in outcomes if not o.skipped]
+    failed = [o for o in judged if not o.passed]
+    skipped = len(outcomes) - len(judged)
+    note = f" ({skipped} not judged)" if skipped else ""
+    if not failed:
+        return f"{len(judged)}/{len(judged)} passed{note}"
+    return f"{len(judged) - len(failed)}/{len(judged)} passed{note}; {failed[0].trial}: {failed[0].message}"
+
+
+def _headline(checks: list[CheckResult]) -> str:
+    for check in checks:
+        failed = [t for t in check.trials if not t.passed and not t.skipped]
+        if failed:
+            return f"{check.name}: {failed[0].message}"
+    return "not every check passed"
+
+
+def _unique(diagnoses: list[Diagnosis]) -> list[Diagnosis]:
+    seen: set[str] = set()
+    unique = []
+    for d in diagnoses:
+        if d.code not in seen:
+            seen.add(d.code)
+            unique.append(d)
+    return unique

@@ -1,0 +1,229 @@
+"""The report a student reads in a terminal: pytest-like, readable at a glance, then the details.
+
+Status is always spelled out next to its mark ("✗ failed"), so nothing depends on colour. Text that
+comes from the student's program (output, messages quoting it) is cleaned of terminal control
+sequences: a report rendered without colour must contain no escape codes at all.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import sys
+from collections.abc import Iterator
+from io import StringIO
+
+from rich.console import Console, RenderableType
+from rich.padding import Padding
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from grader.results import CheckResult, ExerciseResult, Mismatch, SubmissionResult, TrialOutcome
+
+MARKS = {"passed": ("✓", "green"), "failed": ("✗", "red"), "error": ("!", "yellow")}
+MAX_AUTO_WIDTH = 120  # wider lines are hard to read, however wide the terminal
+OUTPUT_HEAD, OUTPUT_TAIL = 10, 20  # lines of student output shown unless verbose
+
+_ESCAPE_SEQUENCE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def render_text(
+    result: SubmissionResult, *, verbose: bool = False, color: bool | None = None, width: int | None = None
+) -> str:
+    """The whole report as a string; ``color=None`` means colour only on a terminal without NO_COLOR."""
+    use_color = _color_wanted(color)
+    buffer = StringIO()
+    console = Console(
+        file=buffer,
+        width=width or min(shutil.get_terminal_size((100, 24)).columns, MAX_AUTO_WIDTH),
+        color_system="standard" if use_color else None,
+        force_terminal=use_color,
+        force_jupyter=False,
+        force_interactive=False,
+        no_color=False,
+        legacy_windows=False,
+        markup=False,  # student text is never markup
+        emoji=False,
+        highlight=False,
+    )
+    for renderable in _report(result, verbose):
+        console.print(renderable)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+
+
+def _color_wanted(color: bool | None) -> bool:
+    if color is not None:
+        return color
+    return not os.environ.get("NO_COLOR") and sys.stdout.isatty()  # https://no-color.org
+
+
+def _report(result: SubmissionResult, verbose: bool) -> Iterator[RenderableType]:
+    score = _points(result.score, result.max_score)
+    header = Text.assemble((_clean(result.submission), "bold"), f" · score {score}")
+    if verbose:
+        version = f"autograd-grader {result.grader_version}".rstrip()
+        extras = [f"seed {result.seed}", version, _seconds(result.duration)]
+        header.append(" · " + " · ".join(extras), "dim")
+    yield header
+    yield ""
+    yield _summary_table(result.exercises)
+    for exercise in result.exercises:
+        if verbose or exercise.status != "passed":
+            yield ""
+            yield Rule(_status_line(exercise), align="left", style="dim")
+            for indent, line in _exercise_details(exercise, verbose):
+                yield Padding(line, (0, 0, 0, indent), expand=False)
+    yield ""
+    passed = sum(e.status == "passed" for e in result.exercises)
+    yield Text(f"{passed}/{len(result.exercises)} exercises passed · score {score}", style="bold")
+    for note in result.notes:
+        yield _hang(Text("note: ", "dim"), _clean(note))
+
+
+def _summary_table(exercises: list[ExerciseResult]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True, style="bold")
+    table.add_column(ratio=1, overflow="fold")
+    table.add_column(no_wrap=True, justify="right")
+    for exercise in exercises:
+        table.add_row(_mark(exercise.status), exercise.id, _clean(exercise.title),
+                      _points(exercise.score, exercise.max_score))
+    return table
+
+
+def _mark(status: str, word: str | None = None) -> Text:
+    mark, style = MARKS.get(status, ("?", "magenta"))
+    return Text(f"{mark} {word if word is not None else status}", style=style)
+
+
+def _status_line(exercise: ExerciseResult) -> Text:
+    return Text.assemble(
+        _mark(exercise.status), "  ", (exercise.id, "bold"), " · ", _clean(exercise.title),
+        f" ({_points(exercise.score, exercise.max_score)})",
+    )
+
+
+def _hang(head: Text | str, body: Text | str) -> Table:
+    """``head`` then ``body``, wrapped lines of the body aligned under its first line."""
+    table = Table.grid()
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
+    table.add_row(head, body)
+    return table
+
+
+Line = tuple[int, RenderableType]  # indentation and what to print there
+
+
+def _exercise_details(exercise: ExerciseResult, verbose: bool) -> Iterator[Line]:
+    if exercise.message:
+        yield 2, Text(_clean(exercise.message), style="bold")
+    for diagnosis in exercise.diagnoses:
+        where = f"line {diagnosis.line}: " if diagnosis.line is not None else ""
+        yield 2, _hang(Text("• ", "red"), Text.assemble((where, "bold"), _clean(diagnosis.message)))
+        if diagnosis.hint:
+            yield 4, _hang(Text("hint: ", "cyan"), _clean(diagnosis.hint))
+    for check in exercise.checks:
+        if verbose or not check.ok:
+            yield from _check(check, verbose)
+    for hint in exercise.hints:
+        yield 2, _hang(Text("hint: ", "cyan"), _clean(hint))
+    if exercise.output:
+        yield from _output(exercise.output, exercise.output_truncated, verbose)
+    if verbose:
+        yield 2, Text(f"took {_seconds(exercise.duration)}", style="dim")
+
+
+def _check(check: CheckResult, verbose: bool) -> Iterator[Line]:
+    summary = Text.assemble(
+        (check.name, "bold"),
+        f" {check.passed}/{check.total} passed · {_points(check.score, check.max_score)} points",
+    )
+    if check.message:
+        summary.append(": " + _clean(check.message))
+    yield 2, _hang(_mark("passed" if check.ok else "failed", ""), summary)
+    if verbose:
+        for trial in check.trials:
+            yield from _trial(trial)
+        return
+    failing = [t for t in check.trials if not t.passed and not t.skipped]
+    if failing:
+        yield from _trial(failing[0])
+    if len(failing) > 1:
+        more = len(failing) - 1
+        yield 4, Text(f"… {more} more failing trial{'s' * (more > 1)} not shown", style="dim")
+
+
+def _trial(trial: TrialOutcome) -> Iterator[Line]:
+    if trial.skipped:
+        head = Text("- skipped ", "dim")
+    else:
+        head = _mark("passed" if trial.passed else "failed", "")
+    body = Text(_clean(trial.trial), "bold")
+    if trial.message:
+        body.append(": " + _clean(trial.message))
+    yield 4, _hang(head, body)
+    if trial.mismatch is not None:
+        yield 6, Text(_describe_mismatch(trial.mismatch), style="dim" if trial.passed else "")
+
+
+def _describe_mismatch(m: Mismatch) -> str:
+    """One line: errors, where the worst one is, got vs expected there, how many elements are off."""
+    text = f"max abs error {_g(m.max_abs_error, 3)}, max rel error {_g(m.max_rel_error, 3)}"
+    if m.index:
+        text += f" at index [{', '.join(map(str, m.index))}]"
+    values = [f"{label} {_g(v, 6)}" for label, v in (("got", m.got), ("expected", m.expected)) if v is not None]
+    if values:
+        text += ": " + ", ".join(values)
+    if m.total > 1:
+        text += f" ({m.mismatched} of {m.total} elements outside tolerance)"
+    return text
+
+
+def _output(output: str, truncated: bool, verbose: bool) -> Iterator[Line]:
+    """The student's output behind a gutter; unless verbose, its head and tail only."""
+    lines: list[str | None] = list(_clean(output).rstrip("\n").split("\n"))
+    yield 2, Text("output (truncated by the grader):" if truncated else "output:", style="dim")
+    hidden = len(lines) - OUTPUT_HEAD - OUTPUT_TAIL
+    if not verbose and hidden > 0:
+        lines = [*lines[:OUTPUT_HEAD], None, *lines[-OUTPUT_TAIL:]]
+    table = Table.grid()
+    table.add_column(no_wrap=True, style="dim")
+    table.add_column(overflow="fold")
+    for line in lines:
+        if line is None:
+            table.add_row("", Text(f"… {hidden} lines not shown …", style="dim"))
+        else:
+            table.add_row("│ ", line)
+    yield 4, table
+
+
+def _clean(text: str) -> str:
+    """Text safe to show: no escape sequences, a carriage return overwrites as on a terminal."""
+    text = _ESCAPE_SEQUENCE.sub("", text).replace("\r\n", "\n")
+    text = "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+    return _CONTROL.sub("\ufffd", text)
+
+
+def _g(value: float, digits: int) -> str:
+    return f"{value:.{digits}g}"  # also spells nan and inf
+
+
+def _num(value: float) -> str:
+    """Points: at most two decimals, no trailing zeros ("74.5", "10", "3.33")."""
+    if not math.isfinite(value):
+        return _g(value, 3)
+    return f"{round(value, 2) + 0.0:.2f}".rstrip("0").rstrip(".")
+
+
+def _points(score: float, max_score: float) -> str:
+    return f"{_num(score)}/{_num(max_score)}"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.2g} s" if value < 10 else f"{value:.0f} s"

@@ -1,0 +1,119 @@
+"""Result data: the one contract between grading and every output format.
+
+Plain dataclasses, JSON-serialisable through ``to_json``; the JSON form is documented in
+``docs/results.md`` and described by ``grader/results.schema.json``. Renderers read these objects (or
+their JSON) and never grade.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Status = Literal["passed", "failed", "error"]
+
+RESULT_FORMAT_VERSION = 1
+
+
+@dataclass
+class Mismatch:
+    """Where a comparison was worst: numbers a student can look at."""
+
+    max_abs_error: float
+    max_rel_error: float
+    index: list[int]  # position of the worst element (empty for scalars)
+    got: float | None
+    expected: float | None
+    mismatched: int  # elements outside tolerance
+    total: int
+
+
+@dataclass
+class TrialOutcome:
+    """One check on one target for one trial."""
+
+    trial: str  # e.g. "fixed 1" or "random 2 (shape [2, 3])"
+    passed: bool
+    message: str = ""
+    mismatch: Mismatch | None = None
+    skipped: bool = False  # e.g. finite differences unstable at a fixed input
+
+
+@dataclass
+class CheckResult:
+    name: str  # reference | finite_differences | autograd | shape | forbidden | run
+    weight: float
+    passed: int
+    total: int
+    score: float  # weight * passed / total, in points of this exercise
+    max_score: float
+    message: str = ""  # one-line summary
+    trials: list[TrialOutcome] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.passed == self.total
+
+
+@dataclass
+class Diagnosis:
+    """A recognised mistake: what happened and what to do."""
+
+    code: str  # stable identifier, e.g. "requires_grad_missing"
+    message: str
+    hint: str = ""
+    line: int | None = None  # line of the student's file, when known
+
+
+@dataclass
+class ExerciseResult:
+    id: str
+    title: str
+    status: Status
+    score: float
+    max_score: float
+    checks: list[CheckResult] = field(default_factory=list)
+    diagnoses: list[Diagnosis] = field(default_factory=list)
+    message: str = ""  # the headline: why it failed or errored
+    hints: list[str] = field(default_factory=list)
+    output: str = ""  # the student's captured stdout/stderr (capped)
+    output_truncated: bool = False
+    duration: float = 0.0  # seconds of wall time for this exercise
+
+
+@dataclass
+class SubmissionResult:
+    submission: str  # path or name as given
+    score: float
+    max_score: float
+    exercises: list[ExerciseResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. skipped notebook magics
+    seed: int = 0
+    grader_version: str = ""
+    duration: float = 0.0
+    format_version: int = RESULT_FORMAT_VERSION
+
+    @property
+    def passed(self) -> bool:
+        return all(e.status == "passed" for e in self.exercises)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def exercise_from_json(data: dict[str, Any]) -> ExerciseResult:
+    checks = []
+    for c in data.get("checks", []):
+        trials = [
+            TrialOutcome(**{**t, "mismatch": Mismatch(**t["mismatch"]) if t.get("mismatch") else None})
+            for t in c.get("trials", [])
+        ]
+        checks.append(CheckResult(**{**c, "trials": trials}))
+    diagnoses = [Diagnosis(**d) for d in data.get("diagnoses", [])]
+    return ExerciseResult(**{**data, "checks": checks, "diagnoses": diagnoses})
+
+
+def submission_from_json(data: dict[str, Any]) -> SubmissionResult:
+    """Inverse of ``SubmissionResult.to_json`` (for renderers reading ``results.jsonl``)."""
+    exercises = [exercise_from_json(e) for e in data.get("exercises", [])]
+    return SubmissionResult(**{**data, "exercises": exercises})

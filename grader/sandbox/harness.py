@@ -1,0 +1,321 @@
+"""The only grader code that runs beside student code, inside the sandboxed child.
+
+It executes the submission in a fresh namespace, calls the exercise's functions on fresh copies of the
+inputs, and streams back what happened as frames (raw numbers and JSON, never pickles):
+
+- ``load``: the submission's top level ran (or the error it raised, with its line);
+- ``call``: one function call: the returned tensor, or the exception, plus evidence for the checks:
+  every ``backward``/``torch.autograd.grad`` the call made (with the gradients autograd produced), the
+  forbidden torch operations it called (with the student's line);
+- ``done``: every call finished.
+
+Judging happens in the grader, against its own copies of the inputs; nothing here decides a verdict.
+"""
+
+from __future__ import annotations
+
+import builtins
+import sys
+import traceback
+import types
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+from torch.overrides import TorchFunctionMode
+
+from grader.sandbox.channel import TensorWriter, decode_tensor, write_frame
+
+MAX_RECORDS_PER_CALL = 32
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+MAX_MESSAGE = 2000
+
+
+@dataclass
+class CallEvidence:
+    """What the student's code did with autograd during one call (or while loading)."""
+
+    filename: str
+    records: list[dict[str, Any]] = field(default_factory=list)
+    forbidden: list[dict[str, Any]] = field(default_factory=list)
+    writer: TensorWriter = field(default_factory=TensorWriter)
+
+
+class _State:
+    evidence: CallEvidence | None = None
+    forbidden: frozenset[str] = frozenset()
+
+
+def student_line(filename: str, tb: types.TracebackType | None = None) -> int | None:
+    """Line of the innermost frame in the student's file (from a traceback, else the current stack)."""
+    line = None
+    if tb is not None:
+        for frame, lineno in traceback.walk_tb(tb):
+            if frame.f_code.co_filename == filename:
+                line = lineno
+        return line
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_filename == filename:
+            return frame.f_lineno
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+def _leaves(tensors: tuple[torch.Tensor, ...], limit: int = 100_000) -> list[torch.Tensor]:
+    """Leaf tensors a backward pass from ``tensors`` accumulates into (via AccumulateGrad nodes)."""
+    leaves: list[torch.Tensor] = []
+    seen: set[int] = set()
+    stack = []
+    for t in tensors:
+        if not isinstance(t, torch.Tensor):
+            continue
+        if t.grad_fn is None:
+            if t.requires_grad:
+                leaves.append(t)
+        else:
+            stack.append(t.grad_fn)
+    while stack and len(seen) < limit:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        variable = getattr(node, "variable", None)
+        if isinstance(variable, torch.Tensor):
+            leaves.append(variable)
+            continue
+        stack.extend(next_node for next_node, _ in node.next_functions)
+    return leaves
+
+
+def _as_tuple(value: Any) -> tuple[Any, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, torch.Tensor):
+        return (value,)
+    try:
+        return tuple(value)
+    except TypeError:
+        return (value,)
+
+
+def _shapes(tensors: tuple[Any, ...]) -> list[list[int] | None]:
+    return [list(t.shape) if isinstance(t, torch.Tensor) else None for t in tensors]
+
+
+def _record(kind: str, outputs: Any, gradient: Any, options: dict[str, Any]) -> dict[str, Any] | None:
+    evidence = _State.evidence
+    if evidence is None or len(evidence.records) >= MAX_RECORDS_PER_CALL:
+        return None
+    outs = _as_tuple(outputs)
+    grads = _as_tuple(gradient)
+    record: dict[str, Any] = {
+        "kind": kind,
+        "outputs": _shapes(outs),
+        "gradient": _shapes(grads) if grads else None,
+        "retain_graph": options.get("retain_graph"),
+        "create_graph": bool(options.get("create_graph")),
+        "line": student_line(evidence.filename),
+        "error": None,
+        "results": [],
+    }
+    evidence.records.append(record)
+    return record
+
+
+def _add_result(record: dict[str, Any] | None, tensor: Any) -> None:
+    evidence = _State.evidence
+    if record is None or evidence is None or not isinstance(tensor, torch.Tensor):
+        return
+    if evidence.writer.size + tensor.numel() * tensor.element_size() > MAX_RECORD_BYTES:
+        return
+    with torch.no_grad():
+        record["results"].append(evidence.writer.add(tensor.detach().clone()))
+
+
+def _wrap_backward(original: Callable[..., Any]) -> Callable[..., Any]:
+    def backward(tensors: Any, grad_tensors: Any = None, retain_graph: Any = None,
+                 create_graph: bool = False, grad_variables: Any = None, inputs: Any = None) -> Any:
+        record = _record("backward", tensors, grad_tensors,
+                         {"retain_graph": retain_graph, "create_graph": create_graph})
+        leaves = list(_as_tuple(inputs)) if inputs is not None else _leaves(_as_tuple(tensors))
+        try:
+            result = original(tensors, grad_tensors, retain_graph, create_graph, grad_variables, inputs)
+        except BaseException as exc:
+            if record is not None:
+                record["error"] = f"{type(exc).__name__}: {exc}"[:MAX_MESSAGE]
+            raise
+        for leaf in leaves:
+            _add_result(record, leaf.grad)
+        return result
+
+    backward.__wrapped__ = original  # type: ignore[attr-defined]
+    backward.__doc__ = original.__doc__
+    return backward
+
+
+def _wrap_grad(original: Callable[..., Any]) -> Callable[..., Any]:
+    def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, *args: Any, **kwargs: Any) -> Any:
+        options = dict(kwargs)
+        names = ("retain_graph", "create_graph")
+        options.update(zip(names, args))
+        record = _record("grad", outputs, grad_outputs, options)
+        try:
+            result = original(outputs, inputs, grad_outputs, *args, **kwargs)
+        except BaseException as exc:
+            if record is not None:
+                record["error"] = f"{type(exc).__name__}: {exc}"[:MAX_MESSAGE]
+            raise
+        for tensor in _as_tuple(result):
+            _add_result(record, tensor)
+        return result
+
+    grad.__wrapped__ = original  # type: ignore[attr-defined]
+    grad.__doc__ = original.__doc__
+    return grad
+
+
+class _ForbiddenOps(TorchFunctionMode):
+    """Notes each call of a forbidden torch function (``torch.cos``, ``x.cos()``, ``cos_``) by name."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+        name = getattr(func, "__name__", "") or ""
+        evidence = _State.evidence
+        if evidence is not None and name.rstrip("_") in _State.forbidden:
+            if len(evidence.forbidden) < 100:
+                evidence.forbidden.append({"op": name, "line": student_line(evidence.filename)})
+        return func(*args, **(kwargs or {}))
+
+
+def install_autograd_recorder() -> None:
+    """Route ``backward`` and ``torch.autograd.grad`` through recorders (Tensor.backward calls the former)."""
+    if not hasattr(torch.autograd.backward, "__wrapped__"):
+        torch.autograd.backward = _wrap_backward(torch.autograd.backward)
+    if not hasattr(torch.autograd.grad, "__wrapped__"):
+        torch.autograd.grad = _wrap_grad(torch.autograd.grad)
+
+
+def _error(exc: BaseException, filename: str) -> dict[str, Any]:
+    """An exception as plain data: type, message, the student's line, and the student's frames."""
+    frames = [
+        f"  line {lineno}, in {frame.f_code.co_name}"
+        for frame, lineno in traceback.walk_tb(exc.__traceback__)
+        if frame.f_code.co_filename == filename
+    ]
+    if isinstance(exc, SyntaxError) and exc.filename == filename:
+        line = exc.lineno
+    else:
+        line = student_line(filename, exc.__traceback__)
+    message = str(exc)
+    if isinstance(exc, SystemExit):
+        message = f"sys.exit({exc.code!r}) was called"
+    return {"type": type(exc).__name__, "message": message[:MAX_MESSAGE], "line": line, "frames": frames[-10:]}
+
+
+def _describe_value(value: Any, arguments: list[torch.Tensor], writer: TensorWriter) -> dict[str, Any]:
+    """The returned object as plain data: a tensor's numbers plus facts useful for diagnosis."""
+    if value is None:
+        return {"type": "None"}
+    if isinstance(value, (bool, int, float)):
+        return {"type": type(value).__name__, "tensor": writer.add(torch.tensor(float(value), dtype=torch.float64))}
+    if not isinstance(value, torch.Tensor):
+        return {"type": type(value).__name__}
+    with torch._C.DisableTorchFunctionSubclass():
+        facts = {
+            "type": "Tensor",
+            "subclass": None if type(value) is torch.Tensor else type(value).__name__,
+            "requires_grad": bool(value.requires_grad),
+            "grad_fn": type(value.grad_fn).__name__ if value.grad_fn is not None else None,
+            "is_argument_grad": [i for i, a in enumerate(arguments) if a.grad is not None and a.grad is value],
+            "is_argument": [i for i, a in enumerate(arguments) if a is value],
+        }
+        if value.dtype not in (torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.int8,
+                               torch.uint8, torch.int16, torch.int32, torch.int64, torch.bool):
+            facts["dtype"] = str(value.dtype).replace("torch.", "")
+            return facts
+        facts["tensor"] = writer.add(value)
+    return facts
+
+
+def _arguments_after(arguments: list[torch.Tensor]) -> list[dict[str, Any]]:
+    return [
+        {"requires_grad": bool(a.requires_grad), "grad_is_none": a.grad is None, "is_leaf": bool(a.is_leaf)}
+        for a in arguments
+    ]
+
+
+def run_task(header: dict[str, Any], body: bytes, result_fd: int) -> None:
+    """Run one exercise's calls against the submission, streaming a frame per step."""
+    filename = header["filename"]
+    _State.forbidden = frozenset(op.split(".")[-1].rstrip("_") for op in header.get("forbidden", []))
+    inputs = [decode_tensor(entry, body) for entry in header["inputs"]]
+    install_autograd_recorder()
+    mode = _ForbiddenOps() if _State.forbidden else None
+
+    namespace: dict[str, Any] = {"__name__": "submission", "__file__": filename, "__builtins__": builtins}
+    evidence = CallEvidence(filename)
+    _State.evidence = evidence
+    load: dict[str, Any] = {"event": "load", "error": None}
+    try:
+        code = compile(header["source"], filename, "exec")
+        if mode is not None:
+            with mode:
+                exec(code, namespace)
+        else:
+            exec(code, namespace)
+    except BaseException as exc:  # noqa: BLE001 - student code may raise anything, SystemExit included
+        load["error"] = _error(exc, filename)
+    finally:
+        _State.evidence = None
+    load["forbidden"] = evidence.forbidden
+    load["defined"] = sorted(name for name in header.get("functions", []) if callable(namespace.get(name)))
+    _flush_student_output()
+    write_frame(result_fd, load)
+
+    for call in header["calls"]:
+        frame, payload = _run_call(call, namespace, inputs, filename, mode)
+        _flush_student_output()
+        write_frame(result_fd, frame, payload)
+    write_frame(result_fd, {"event": "done"})
+
+
+def _run_call(call: dict[str, Any], namespace: dict[str, Any], inputs: list[torch.Tensor], filename: str,
+              mode: TorchFunctionMode | None) -> tuple[dict[str, Any], bytes]:
+    frame: dict[str, Any] = {"event": "call", "id": call["id"], "status": "ok"}
+    function = namespace.get(call["function"])
+    if function is None:
+        frame["status"] = "missing"
+        return frame, b""
+    if not callable(function):
+        frame["status"] = "not_callable"
+        frame["type"] = type(function).__name__
+        return frame, b""
+    arguments = [inputs[i].clone() for i in call["args"]]
+    evidence = CallEvidence(filename)
+    _State.evidence = evidence
+    value: Any = None
+    try:
+        if mode is not None:
+            with mode:
+                value = function(*arguments)
+        else:
+            value = function(*arguments)
+    except BaseException as exc:  # noqa: BLE001 - reported, never re-raised
+        frame["status"] = "error"
+        frame["error"] = _error(exc, filename)
+    finally:
+        _State.evidence = None
+    if frame["status"] == "ok":
+        frame["value"] = _describe_value(value, arguments, evidence.writer)
+    frame["arguments"] = _arguments_after(arguments)
+    frame["records"] = evidence.records
+    frame["forbidden"] = evidence.forbidden
+    return frame, evidence.writer.body()
+
+
+def _flush_student_output() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a student may have replaced or closed the stream
+            pass

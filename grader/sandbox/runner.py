@@ -1,0 +1,259 @@
+"""Grader side of the sandbox: start the zygote, run a task in a fresh child, enforce the limits.
+
+``Sandbox.run`` is thread-safe, so several exercises can run at once (one child each). A run always
+returns a ``RunOutcome``; a child that hangs, floods its output, sends garbage or dies is described in
+it, never raised.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from queue import Empty, Queue
+from typing import Any
+
+from grader.sandbox.channel import ChannelError, Frame, FrameReader, encode_frame
+
+_BOOTSTRAP = """
+import sys
+root = sys.argv[1]
+try:
+    import grader.sandbox.zygote as zygote
+except ImportError:
+    sys.path.insert(0, root)
+    import grader.sandbox.zygote as zygote
+    zygote.INSERTED_PATH = root
+zygote.main(int(sys.argv[2]))
+"""
+
+KILL_GRACE = 1.0  # seconds to wait for pipes to close after a kill
+STARTUP_GRACE = 0.5
+ZYGOTE_START_TIMEOUT = 120.0  # importing torch on a cold, busy machine can take long  # seconds added to the wall limit for fork and harness set-up
+
+
+class SandboxError(Exception):
+    """The sandbox itself failed (the zygote died or could not start): a grader problem, not a student's."""
+
+
+@dataclass
+class Limits:
+    time: float = 10.0  # wall seconds; CPU seconds likewise
+    memory: int = 1024  # MiB the student's code may allocate
+    output: int = 65536  # bytes of stdout/stderr kept
+    results: int = 256 * 1024 * 1024  # bytes of result frames accepted
+
+
+@dataclass
+class RunOutcome:
+    frames: list[Frame] = field(default_factory=list)
+    output: str = ""
+    output_truncated: bool = False
+    timed_out: bool = False
+    exit_code: int | None = None  # negative: killed by that signal
+    channel_error: str | None = None
+    wall: float = 0.0
+
+    @property
+    def finished(self) -> bool:
+        return any(f.header.get("event") == "done" for f in self.frames)
+
+
+class Sandbox:
+    """One zygote, forking a hardened child per ``run``."""
+
+    def __init__(self) -> None:
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        root = str(Path(__file__).resolve().parents[2])
+        self._process = subprocess.Popen(
+            [sys.executable, "-I", "-c", _BOOTSTRAP, root, str(child.fileno())],
+            pass_fds=(child.fileno(),),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=None,
+            start_new_session=True,
+        )
+        child.close()
+        self._sock = parent
+        self._send_lock = threading.Lock()
+        self._waiting: dict[str, Queue[dict[str, Any]]] = {}
+        self._waiting_lock = threading.Lock()
+        self._counter = 0
+        self._closed = False
+        self._reader = threading.Thread(target=self._read_replies, name="zygote-replies", daemon=True)
+        self._reader.start()
+
+    def _read_replies(self) -> None:
+        while True:
+            try:
+                data = self._sock.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                with self._waiting_lock:
+                    for queue in self._waiting.values():
+                        queue.put({"error": "zygote exited"})
+                    self._closed = True
+                return
+            message = json.loads(data)
+            with self._waiting_lock:
+                queue = self._waiting.get(str(message.get("task")))
+            if queue is not None:
+                queue.put(message)
+
+    def run(self, header: dict[str, Any], body: bytes, limits: Limits, *, filename: str) -> RunOutcome:
+        """Run one task (see ``harness.run_task`` for the header) in a fresh child."""
+        with self._waiting_lock:
+            if self._closed:
+                raise SandboxError("the sandbox's zygote process is not running")
+            self._counter += 1
+            task_id = str(self._counter)
+            replies: Queue[dict[str, Any]] = Queue()
+            self._waiting[task_id] = replies
+        workdir = tempfile.mkdtemp(prefix="grader-child-")
+        task_r, task_w = os.pipe()
+        result_r, result_w = os.pipe()
+        output_r, output_w = os.pipe()
+        start = time.monotonic()
+        try:
+            request = {"task": task_id, "workdir": workdir, "filename": filename,
+                       "limits": {"cpu": limits.time, "memory": limits.memory}}
+            with self._send_lock:
+                socket.send_fds(self._sock, [json.dumps(request).encode()], [task_r, result_w, output_w])
+            for fd in (task_r, result_w, output_w):
+                os.close(fd)
+            reply = self._get(replies, ZYGOTE_START_TIMEOUT)
+            if "pid" not in reply:
+                raise SandboxError(f"the zygote could not start a child: {reply.get('error')}")
+            pid = int(reply["pid"])
+            start = time.monotonic()  # the first request also waits for the zygote to import torch
+            writer = threading.Thread(target=_write_all, args=(task_w, encode_frame(header, body)), daemon=True)
+            writer.start()
+            outcome = _collect(pid, result_r, output_r, limits, start + limits.time + STARTUP_GRACE)
+            exit_message = self._get(replies, KILL_GRACE + 1.0, default={})
+            if "exit" in exit_message:
+                outcome.exit_code = int(exit_message["exit"])
+            elif outcome.exit_code is None:
+                _kill_group(pid)
+            writer.join(timeout=1.0)
+            outcome.wall = time.monotonic() - start
+            return outcome
+        finally:
+            with self._waiting_lock:
+                self._waiting.pop(task_id, None)
+            for fd in (result_r, output_r):
+                _close_quietly(fd)
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    @staticmethod
+    def _get(replies: Queue[dict[str, Any]], timeout: float, default: dict[str, Any] | None = None) -> dict[str, Any]:
+        try:
+            return replies.get(timeout=timeout)
+        except Empty:
+            if default is not None:
+                return default
+            raise SandboxError("the zygote did not answer") from None
+
+    def close(self) -> None:
+        try:
+            self._sock.close()
+        finally:
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Feed the task to the child; a child that died early just closes the pipe."""
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError:
+        pass
+    finally:
+        _close_quietly(fd)
+
+
+def _close_quietly(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _collect(pid: int, result_r: int, output_r: int, limits: Limits, deadline: float) -> RunOutcome:
+    """Read results and output until both pipes close, killing the child at the deadline."""
+    outcome = RunOutcome()
+    reader = FrameReader(limits.results)
+    output = bytearray()
+    dropped = 0
+    selector = selectors.DefaultSelector()
+    for fd in (result_r, output_r):
+        os.set_blocking(fd, False)
+        selector.register(fd, selectors.EVENT_READ)
+    open_fds = {result_r, output_r}
+    killed_at: float | None = None
+    try:
+        while open_fds:
+            now = time.monotonic()
+            if killed_at is None and now >= deadline:
+                outcome.timed_out = True
+                _kill_group(pid)
+                killed_at = now
+            if killed_at is not None and now - killed_at > KILL_GRACE:
+                break
+            limit = deadline if killed_at is None else killed_at + KILL_GRACE
+            for key, _ in selector.select(max(0.0, limit - now)):
+                fd = key.fd
+                try:
+                    data = os.read(fd, 1 << 20)
+                except BlockingIOError:
+                    continue
+                if not data:
+                    selector.unregister(fd)
+                    open_fds.discard(fd)
+                    continue
+                if fd == output_r:
+                    room = max(0, limits.output - len(output))
+                    output += data[:room]
+                    dropped += len(data) - min(room, len(data))
+                    continue
+                try:
+                    outcome.frames.extend(reader.feed(data))
+                except ChannelError as exc:
+                    outcome.channel_error = str(exc)
+                    _kill_group(pid)
+                    killed_at = killed_at or time.monotonic()
+                    selector.unregister(fd)
+                    open_fds.discard(fd)
+    finally:
+        selector.close()
+    outcome.output = output.decode("utf-8", errors="replace")
+    outcome.output_truncated = dropped > 0
+    return outcome

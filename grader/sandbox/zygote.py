@@ -1,0 +1,201 @@
+"""The zygote: a process that imports torch once and forks a fresh child per task.
+
+Started by ``grader.sandbox.runner.Sandbox``. It holds no secrets: it never sees a task's inputs or the
+student's code. Each request over its SEQPACKET control socket is a tiny JSON message (task id, limits,
+working directory) with three file descriptors attached: the pipe the child reads its task from, the
+pipe it writes results to, and the pipe that becomes its stdout and stderr. The zygote forks, replies
+with the child's pid, and later with the child's exit status.
+
+Forking from a warm process is what makes a sandboxed run cost milliseconds instead of the second a
+fresh interpreter needs to import torch.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import selectors
+import signal
+import socket
+import sys
+from typing import Any
+
+import torch
+
+import grader.sandbox.harness as harness
+from grader.sandbox.channel import read_frame_blocking, write_frame
+
+INSERTED_PATH: str | None = None  # set by the bootstrap when it had to put the grader on sys.path
+MAX_TASK_BYTES = 512 * 1024 * 1024
+_PR_SET_PDEATHSIG = 1
+
+
+def _warm_up() -> None:
+    """Touch the lazily-initialised parts of torch once, so children inherit them ready."""
+    torch.set_num_threads(1)  # before any fork: an OpenMP pool does not survive fork
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:
+        pass
+    x = torch.arange(4.0, requires_grad=True)
+    y = (2 * torch.dot(x, x) + torch.sin(x).sum() + torch.log(x * x + 1).sum())
+    (g,) = torch.autograd.grad(y, x, create_graph=True)
+    g.sum().backward()
+    harness.install_autograd_recorder()
+
+
+def _data_bytes() -> int:
+    """Current size of this process's data segment (what RLIMIT_DATA counts)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _set_limit(which: int, soft: int, hard: int | None = None) -> None:
+    hard = soft if hard is None else hard
+    try:
+        _, current_hard = resource.getrlimit(which)
+        if current_hard != resource.RLIM_INFINITY:
+            soft, hard = min(soft, current_hard), min(hard, current_hard)
+        resource.setrlimit(which, (soft, hard))
+    except (ValueError, OSError):
+        pass
+
+
+def _harden(request: dict[str, Any], task_fd: int, result_fd: int, output_fd: int) -> None:
+    """Make this freshly forked child a place where student code can do little harm."""
+    os.setsid()  # own process group: the grader kills the whole group on timeout
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+    signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_DFL)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(output_fd, 1)
+    os.dup2(output_fd, 2)
+    keep = sorted({0, 1, 2, task_fd, result_fd})
+    low = 3
+    for fd in keep:
+        if fd >= low:
+            os.closerange(low, fd)
+            low = fd + 1
+    os.closerange(low, 65536)
+
+    workdir = request["workdir"]
+    os.chdir(workdir)
+    os.environ.clear()
+    os.environ.update({"HOME": workdir, "TMPDIR": workdir, "PYTHONBREAKPOINT": "0", "MPLBACKEND": "Agg",
+                       "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+    sys.breakpointhook = lambda *args, **kwargs: None
+    sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
+    sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
+    sys.stdin = open(0, encoding="utf-8", closefd=False)
+    sys.argv = [request.get("filename", "submission.py")]
+    if INSERTED_PATH is not None and INSERTED_PATH in sys.path:
+        sys.path.remove(INSERTED_PATH)
+    sys.path[:] = [p for p in sys.path if p not in ("", ".", os.getcwd())]
+
+    limits = request.get("limits", {})
+    cpu = int(limits.get("cpu", 10)) + 1
+    _set_limit(resource.RLIMIT_CPU, cpu, cpu + 1)
+    memory = int(limits.get("memory", 1024)) * 1024 * 1024
+    _set_limit(resource.RLIMIT_DATA, _data_bytes() + memory)
+    _set_limit(resource.RLIMIT_FSIZE, int(limits.get("file_size", 16 * 1024 * 1024)))
+    _set_limit(resource.RLIMIT_CORE, 0)
+    _set_limit(resource.RLIMIT_NOFILE, 256)
+
+
+def _child(request: dict[str, Any], fds: list[int]) -> None:
+    """Body of a forked child; never returns."""
+    code = 0
+    try:
+        task_fd, result_fd, output_fd = fds
+        _harden(request, task_fd, result_fd, output_fd)
+        frame = read_frame_blocking(task_fd, MAX_TASK_BYTES)
+        os.close(task_fd)
+        if frame is not None:
+            harness.run_task(frame.header, frame.body, result_fd)
+    except BaseException:  # noqa: BLE001 - a child must never fall back into the zygote's loop
+        code = 70
+        try:
+            os.write(2, b"grader harness failure\n")
+        except OSError:
+            pass
+    finally:
+        os._exit(code)
+
+
+def serve(sock: socket.socket) -> None:
+    """Fork a child per request until the grader closes the socket."""
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    tasks: dict[int, str] = {}
+    selector = selectors.DefaultSelector()
+    selector.register(sock, selectors.EVENT_READ, "request")
+    selector.register(wake_r, selectors.EVENT_READ, "child")
+
+    def send(message: dict[str, Any]) -> None:
+        try:
+            sock.send(json.dumps(message).encode())
+        except OSError:
+            pass
+
+    while True:
+        for key, _ in selector.select():
+            if key.data == "child":
+                try:
+                    os.read(wake_r, 4096)
+                except BlockingIOError:
+                    pass
+                while tasks:
+                    try:
+                        pid, status = os.waitpid(-1, os.WNOHANG)
+                    except ChildProcessError:
+                        break
+                    if pid == 0:
+                        break
+                    task = tasks.pop(pid, None)
+                    if task is not None:
+                        send({"task": task, "exit": os.waitstatus_to_exitcode(status)})
+                continue
+            data, fds, _, _ = socket.recv_fds(sock, 65536, 8)
+            if not data:
+                return
+            request = json.loads(data)
+            if len(fds) != 3:
+                for fd in fds:
+                    os.close(fd)
+                send({"task": request.get("task"), "error": "expected 3 file descriptors"})
+                continue
+            pid = os.fork()
+            if pid == 0:
+                selector.close()
+                sock.close()
+                os.close(wake_r)
+                os.close(wake_w)
+                _child(request, fds)
+            for fd in fds:
+                os.close(fd)
+            tasks[pid] = request["task"]
+            send({"task": request["task"], "pid": pid})
+
+
+def main(fd: int) -> None:
+    _warm_up()
+    sock = socket.socket(fileno=fd)
+    try:
+        serve(sock)
+    finally:
+        sock.close()

@@ -1,0 +1,41 @@
+"""`grader check` as a library call: read the submission, load and select exercises, grade."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader.catalog import SelectionError, default_catalog, select
+from grader.results import SubmissionResult
+from grader.sandbox.runner import Sandbox
+from grader.spec import SpecError, load_catalog
+from grader.submission import SubmissionError, read_submission
+
+
+class CheckError(Exception):
+    """Usage or spec problems: exit code 2, with a message that names the file."""
+
+
+def check_submission(path: Path, sandbox: Sandbox, *, exercises_dir: Path | None = None,
+                     only: tuple[str, ...] = (), seed: int = 0, jobs: int = 2) -> SubmissionResult:
+    from grader.grading import Grader
+
+    try:
+        catalog = exercises_dir or default_catalog()
+        exercises = load_catalog(catalog)
+    except (SpecError, FileNotFoundError) as exc:
+        raise CheckError(str(exc)) from None
+    if not exercises:
+        raise CheckError(f"no exercises in {catalog}")
+    try:
+        submission = read_submission(path)
+    except SubmissionError as exc:
+        raise CheckError(str(exc)) from None
+    try:
+        chosen, note = select(exercises, only, submission.path.stem)
+    except SelectionError as exc:
+        raise CheckError(str(exc)) from None
+    result = Grader(sandbox, seed=seed, jobs=jobs).grade(submission, chosen)
+    result.submission = str(path)
+    if note:
+        result.notes.insert(0, note)
+    return result

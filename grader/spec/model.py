@@ -1,0 +1,152 @@
+"""The Exercise model: what a YAML spec says, as plain frozen dataclasses.
+
+Everything downstream (trial generation, reference evaluation, checks, renderers) reads these objects,
+never raw YAML. Expressions (``output``, ``constants``, fixed inputs, ``avoid``) stay as source strings
+here; they are evaluated by the grader only (never inside the student's process), with ``torch`` and the
+names of the exercise's inputs and reference helpers in scope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+TargetKind = Literal["gradient", "value"]
+CheckName = Literal["reference", "finite_differences", "autograd", "shape", "forbidden"]
+
+CHECK_NAMES: tuple[str, ...] = ("reference", "finite_differences", "autograd", "shape", "forbidden")
+DTYPES: tuple[str, ...] = ("float32", "float64")
+DISTRIBUTIONS: tuple[str, ...] = ("uniform", "normal")
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function the student defines and the grader calls with the exercise's inputs."""
+
+    name: str
+    params: tuple[str, ...]
+    doc: str = ""
+
+    @property
+    def signature(self) -> str:
+        return f"{self.name}({', '.join(self.params)})"
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """How random draws of one input are made. ``like`` copies another input's shape."""
+
+    name: str
+    shape: tuple[int, ...] = ()
+    dtype: str = "float32"
+    distribution: str = "uniform"
+    low: float = -2.0
+    high: float = 2.0
+    mean: float = 0.0
+    std: float = 1.0
+    like: str | None = None
+    avoid: str | None = None  # boolean torch expression; elements where it is true are redrawn
+
+
+@dataclass(frozen=True)
+class Trials:
+    """Fixed trials (input name -> torch expression) and how many seeded random trials to draw."""
+
+    fixed: tuple[dict[str, str], ...] = ()
+    random: int = 3
+    shapes: tuple[dict[str, tuple[int, ...]], ...] = ()  # cycled over random trials
+
+
+@dataclass(frozen=True)
+class Target:
+    """One thing the student's function must return, and what it is compared against.
+
+    kind ``gradient``: the derivative, with respect to ``wrt``, of ``output`` (a torch expression of the
+    inputs, the ``constants`` and the reference helpers):
+      - ``constants`` are sub-expressions frozen as constants (what ``.detach()`` does);
+      - ``gradient`` names an input used as the vector of a vector-Jacobian product (``y.backward(v)``);
+        without it ``output`` must be a scalar;
+      - ``order: 2`` asks for the Hessian-vector product H·w with w = input ``direction`` or ones
+        (``torch.autograd.grad(..., create_graph=True)`` then a second backward);
+      - ``accumulate`` multiplies the expected gradient (calling backward k times without zeroing).
+    kind ``value``: the value of ``output`` itself (e.g. the student's ``f`` against the book's ``f``).
+    """
+
+    function: str
+    kind: TargetKind
+    output: str
+    wrt: str | None = None
+    gradient: str | None = None
+    constants: tuple[tuple[str, str], ...] = ()
+    order: int = 1
+    direction: str | None = None
+    accumulate: int = 1
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.label or (f"{self.function}: {self.kind}")
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    name: str
+    weight: float
+    options: tuple[tuple[str, object], ...] = ()
+
+    def option(self, key: str, default: object = None) -> object:
+        return dict(self.options).get(key, default)
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Elementwise |got - expected| <= atol + rtol * |expected| (students compute in float32)."""
+
+    rtol: float = 1e-4
+    atol: float = 1e-5
+
+
+@dataclass(frozen=True)
+class Limits:
+    time: float = 10.0  # seconds of wall time for the whole exercise (CPU time limited likewise)
+    memory: int = 1024  # MiB of data the student's code may allocate
+    output: int = 65536  # bytes of stdout+stderr kept
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    title: str
+    points: float
+    prompt: str
+    functions: tuple[Function, ...]
+    targets: tuple[Target, ...]
+    inputs: tuple[InputSpec, ...]
+    trials: Trials
+    checks: tuple[CheckConfig, ...]
+    reference_code: str = ""
+    tolerance: Tolerance = field(default_factory=Tolerance)
+    limits: Limits = field(default_factory=Limits)
+    hints: tuple[str, ...] = ()
+    prompt_zh: str = ""
+    title_zh: str = ""
+    topic: str = ""
+    order: int = 1000  # position in the catalog listing (then id)
+    source: Path | None = None  # the YAML file it was loaded from
+
+    def input(self, name: str) -> InputSpec:
+        for spec in self.inputs:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def check(self, name: str) -> CheckConfig | None:
+        for check in self.checks:
+            if check.name == name:
+                return check
+        return None
+
+    @property
+    def function_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.functions)

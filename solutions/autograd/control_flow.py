@@ -1,0 +1,20 @@
+import torch
+
+
+def f(a):
+    b = a * 2
+    while b.norm() < 1000:
+        b = b * 2
+    if b.sum() > 0:
+        c = b
+    else:
+        c = 100 * b
+    return c
+
+
+def grad_f(a):
+    """Return df/da at the scalar tensor a, computed by autograd."""
+    a = a.clone().requires_grad_(True)
+    d = f(a)
+    d.backward()
+    return a.grad

@@ -1,0 +1,7 @@
+# mistake: returns u = x * x directly, the expected value, without any backward pass.
+# expect: not from autograd
+import torch
+
+
+def grad_detached(x):
+    return x * x

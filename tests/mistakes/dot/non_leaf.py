@@ -1,0 +1,10 @@
+# mistake: x = x.requires_grad_() * 1.0 makes x a non-leaf tensor, whose .grad stays None.
+# expect: none
+import torch
+
+
+def grad_dot(x):
+    x = x.requires_grad_() * 1.0
+    y = 2 * torch.dot(x, x)
+    y.backward()
+    return x.grad

@@ -1,0 +1,9 @@
+# mistake: forgets to enable gradients on x.
+# expect: does not require grad
+import torch
+
+
+def grad_log_sin(x):
+    y = torch.log(x ** 2) * torch.sin(x) + 1 / x
+    y.sum().backward()
+    return x.grad

@@ -1,0 +1,7 @@
+# mistake: returns the known second derivative -sin(x) by hand.
+# expect: not from autograd
+import torch
+
+
+def d2sin(x):
+    return -torch.sin(x)

@@ -1,0 +1,11 @@
+# mistake: computes the first derivative without create_graph=True, so it cannot be differentiated again.
+# expect: does not require grad
+import torch
+
+
+def d2sin(x):
+    x = x.clone().requires_grad_(True)
+    y = torch.sin(x)
+    (dy,) = torch.autograd.grad(y.sum(), x)
+    dy.sum().backward()
+    return x.grad

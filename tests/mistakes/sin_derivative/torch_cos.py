@@ -1,0 +1,7 @@
+# mistake: uses the known derivative torch.cos(x), which the exercise forbids.
+# expect: cos
+import torch
+
+
+def dsin(x):
+    return torch.cos(x)

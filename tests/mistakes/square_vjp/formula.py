@@ -1,0 +1,7 @@
+# mistake: writes the vector-Jacobian product 2 * x * v by hand instead of calling backward.
+# expect: not from autograd
+import torch
+
+
+def grad_square(x, v):
+    return 2 * x * v

@@ -1,0 +1,7 @@
+# mistake: returns torch.ones_like(x), the known answer, instead of the gradient from backward().
+# expect: not from autograd
+import torch
+
+
+def grad_sum(x):
+    return torch.ones_like(x)
