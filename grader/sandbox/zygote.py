@@ -43,6 +43,10 @@ def _warm_up() -> None:
     y = (2 * torch.dot(x, x) + torch.sin(x).sum() + torch.log(x * x + 1).sum())
     (g,) = torch.autograd.grad(y, x, create_graph=True)
     g.sum().backward()
+    # A non-scalar backward with a gradient argument lazily imports sympy (symbolic shapes): pay once here.
+    z = torch.ones(3, requires_grad=True)
+    (z * z).backward(torch.ones(3))
+    torch.autograd.grad(z * 2, z, grad_outputs=torch.ones(3))
     harness.install_autograd_recorder()
 
 

@@ -1,5 +1,5 @@
 # mistake: runs backward only once, returning 4x.
-# expect: reference
+# expect: accumulate
 import torch
 
 

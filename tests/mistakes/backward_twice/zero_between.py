@@ -1,5 +1,5 @@
 # mistake: zeroes x.grad between the two backward calls (as the book does between different functions), giving 4x instead of 8x.
-# expect: reference
+# expect: accumulate
 import torch
 
 

@@ -1,5 +1,5 @@
 # mistake: returns d = f(a) instead of a.grad.
-# expect: reference
+# expect: returned y
 import torch
 
 

@@ -1,5 +1,5 @@
 # mistake: forgets .detach(), so z = x * x * x and the gradient is 3 * x**2 instead of x**2.
-# expect: reference
+# expect: not detached
 import torch
 
 

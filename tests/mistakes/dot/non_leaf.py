@@ -1,5 +1,5 @@
 # mistake: x = x.requires_grad_() * 1.0 makes x a non-leaf tensor, whose .grad stays None.
-# expect: none
+# expect: non-leaf
 import torch
 
 

@@ -1,5 +1,5 @@
 # mistake: runs backward but returns y (a scalar) instead of x.grad.
-# expect: shape
+# expect: returned y
 import torch
 
 

@@ -1,5 +1,5 @@
 # mistake: stops after one backward pass and returns the first derivative cos(x).
-# expect: reference
+# expect: first derivative
 import torch
 
 

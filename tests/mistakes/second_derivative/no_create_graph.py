@@ -1,5 +1,5 @@
 # mistake: computes the first derivative without create_graph=True, so it cannot be differentiated again.
-# expect: does not require grad
+# expect: create_graph
 import torch
 
 

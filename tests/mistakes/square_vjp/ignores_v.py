@@ -1,5 +1,5 @@
 # mistake: copies the book's backward(torch.ones_like(x)) and ignores v, returning 2x.
-# expect: reference
+# expect: was ignored
 import torch
 
 

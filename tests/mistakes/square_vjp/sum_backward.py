@@ -1,5 +1,5 @@
 # mistake: uses the book's shortcut y.sum().backward(), which is the product with ones, not with v.
-# expect: reference
+# expect: was ignored
 import torch
 
 

@@ -1,5 +1,5 @@
 # mistake: returns y = x.sum() instead of x.grad.
-# expect: shape
+# expect: returned y
 import torch
 
 

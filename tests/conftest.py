@@ -1,0 +1,44 @@
+"""Shared fixtures: one warm sandbox for the whole test session (its zygote imports torch once)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.sandbox.runner import Sandbox
+
+ROOT = Path(__file__).resolve().parents[1]
+EXERCISES = ROOT / "exercises"
+SOLUTIONS = ROOT / "solutions"
+MISTAKES = Path(__file__).resolve().parent / "mistakes"
+
+
+@pytest.fixture(scope="session")
+def sandbox():
+    with Sandbox() as box:
+        yield box
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    from grader.spec import load_catalog
+
+    return {exercise.id: exercise for exercise in load_catalog(EXERCISES)}
+
+
+@pytest.fixture(scope="session")
+def grader_(sandbox):
+    from grader.grading import Grader
+
+    return Grader(sandbox, seed=0)
+
+
+def feedback_text(result) -> str:
+    """Everything a student reads about an exercise, lowercased, for "the message names the mistake"."""
+    parts = [result.message]
+    parts += [f"{d.code} {d.message} {d.hint}" for d in result.diagnoses]
+    for check in result.checks:
+        parts.append(check.message)
+        parts += [t.message for t in check.trials]
+    return "\n".join(parts).lower()

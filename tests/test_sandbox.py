@@ -1,0 +1,151 @@
+"""Student code runs in a hardened child: crashes, hangs, floods and lies cost only that exercise."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+import time
+
+import pytest
+
+from conftest import feedback_text
+from grader.submission import read_submission
+
+GOOD_DOT = """
+import torch
+def grad_dot(x):
+    x.requires_grad_(True)
+    (2 * torch.dot(x, x)).backward()
+    return x.grad
+"""
+
+GOOD_SUM = """
+def grad_sum(x):
+    x.requires_grad_(True)
+    x.sum().backward()
+    return x.grad
+"""
+
+
+def _grade(tmp_path, grader_, catalog, body: str, exercise: str = "dot", *, time_limit: float | None = None,
+           name: str = "submission.py"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(body))
+    spec = catalog[exercise]
+    if time_limit is not None:
+        from dataclasses import replace
+
+        spec = replace(spec, limits=replace(spec.limits, time=time_limit))
+    return grader_.grade_exercise(read_submission(path), spec)
+
+
+def _children_of_zygote(sandbox) -> list[int]:
+    """Live processes whose parent is the zygote (each child is a session leader it forked)."""
+    zygote = sandbox._process.pid
+    alive = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == zygote and fields[0] != "Z":
+                alive.append(int(entry))
+    return alive
+
+
+def test_correct_answer_passes(tmp_path, grader_, catalog):
+    result = _grade(tmp_path, grader_, catalog, GOOD_DOT)
+    assert result.status == "passed", feedback_text(result)
+
+
+def test_infinite_loop_hits_the_time_limit_and_leaves_no_process(tmp_path, grader_, catalog, sandbox):
+    start = time.monotonic()
+    result = _grade(tmp_path, grader_, catalog, GOOD_DOT + "\ndef grad_dot(x):\n    while True:\n        pass\n",
+                    time_limit=1.0)
+    assert time.monotonic() - start < 6
+    assert result.status == "error" and "time limit" in result.message
+    time.sleep(0.2)
+    assert _children_of_zygote(sandbox) == []
+
+
+def test_partial_credit_survives_a_hang_in_a_later_trial(tmp_path, grader_, catalog):
+    body = GOOD_DOT.replace("    x.requires_grad_(True)", "    if x.numel() > 500:\n        while True: pass\n"
+                            "    x.requires_grad_(True)")
+    result = _grade(tmp_path, grader_, catalog, body, time_limit=1.5)
+    assert result.status == "failed"
+    assert 0 < result.score < result.max_score
+    assert "time limit" in feedback_text(result)
+
+
+@pytest.mark.parametrize("exit_call, words", [
+    ("import sys; sys.exit(0)", "sys.exit(0)"),
+    ("import os; os._exit(0)", "exited with status 0"),
+    ("import os, signal; os.kill(os.getpid(), signal.SIGSEGV)", "crashed"),
+])
+def test_exits_and_crashes_are_named(tmp_path, grader_, catalog, exit_call, words):
+    body = GOOD_DOT.replace("    x.requires_grad_(True)", f"    {exit_call}\n    x.requires_grad_(True)")
+    result = _grade(tmp_path, grader_, catalog, body)
+    assert result.status in ("failed", "error")
+    assert words in feedback_text(result)
+
+
+def test_exit_at_import_time_is_reported(tmp_path, grader_, catalog):
+    result = _grade(tmp_path, grader_, catalog, "import sys\nsys.exit(0)\n" + GOOD_DOT)
+    assert result.status == "error"
+    assert "not defined" in result.message and "sys.exit(0)" in result.message
+
+
+def test_input_and_breakpoint_do_not_hang(tmp_path, grader_, catalog):
+    body = GOOD_DOT.replace("    x.requires_grad_(True)", "    breakpoint()\n    try:\n        input('? ')\n"
+                            "    except EOFError:\n        pass\n    x.requires_grad_(True)")
+    start = time.monotonic()
+    result = _grade(tmp_path, grader_, catalog, body, time_limit=3)
+    assert result.status == "passed", feedback_text(result)
+    assert time.monotonic() - start < 3
+
+
+def test_output_is_captured_and_capped(tmp_path, grader_, catalog):
+    body = GOOD_DOT.replace("    x.requires_grad_(True)", "    print('x' * 100000)\n    x.requires_grad_(True)")
+    result = _grade(tmp_path, grader_, catalog, "print('<script>hello</script>')\n" + body)
+    assert result.status == "passed"
+    assert result.output.startswith("<script>hello</script>")
+    assert result.output_truncated and len(result.output) <= catalog["dot"].limits.output
+
+
+def test_memory_limit(tmp_path, grader_, catalog):
+    body = GOOD_DOT.replace("    x.requires_grad_(True)", "    big = torch.ones(2_000_000_000)\n    x.requires_grad_(True)")
+    result = _grade(tmp_path, grader_, catalog, body)
+    assert result.status in ("failed", "error")
+    assert "memory" in feedback_text(result)
+
+
+def test_syntax_error_names_the_line(tmp_path, grader_, catalog):
+    result = _grade(tmp_path, grader_, catalog, "import torch\n\ndef grad_dot(x)\n    return x\n")
+    assert result.status == "error"
+    assert "syntaxerror" in result.message.lower() and "line 3" in result.message
+
+
+def test_missing_function(tmp_path, grader_, catalog):
+    result = _grade(tmp_path, grader_, catalog, GOOD_SUM)
+    assert result.status == "error" and "grad_dot is not defined" in result.message
+
+
+def test_garbage_on_the_result_pipe_costs_only_this_submission(tmp_path, grader_, catalog):
+    body = GOOD_DOT.replace("    x.requires_grad_(True)", "    import os\n    for fd in range(3, 20):\n"
+                            "        try: os.write(fd, b'\\xff' * 64)\n        except OSError: pass\n"
+                            "    x.requires_grad_(True)")
+    result = _grade(tmp_path, grader_, catalog, body)
+    assert result.status in ("failed", "error")
+    again = _grade(tmp_path, grader_, catalog, GOOD_DOT, name="other.py")
+    assert again.status == "passed"
+
+
+def test_mutating_torch_in_the_child_changes_nothing_in_the_grader(tmp_path, grader_, catalog):
+    body = "import torch\ntorch.allclose = lambda *a, **k: True\ntorch.Tensor.__eq__ = lambda *a: True\n" \
+           "def grad_dot(x):\n    x.requires_grad_(True)\n    (3 * torch.dot(x, x)).backward()\n    return x.grad\n"
+    result = _grade(tmp_path, grader_, catalog, body)
+    assert result.status == "failed"
+    again = _grade(tmp_path, grader_, catalog, GOOD_DOT, name="other.py")
+    assert again.status == "passed"
