@@ -41,7 +41,7 @@ def _grade(tmp_path, grader_, catalog, body: str, exercise: str = "dot", *, time
 
 def _children_of_zygote(sandbox) -> list[int]:
     """Live processes whose parent is the zygote (each child is a session leader it forked)."""
-    zygote = sandbox._process.pid
+    zygote = sandbox.zygote_pid
     alive = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():

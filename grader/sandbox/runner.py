@@ -13,29 +13,16 @@ import selectors
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from queue import Empty, Queue
 from typing import Any
 
 from grader.sandbox.channel import ChannelError, Frame, FrameReader, encode_frame
 
-_BOOTSTRAP = """
-import sys
-root = sys.argv[1]
-try:
-    import grader.sandbox.zygote as zygote
-except ImportError:
-    sys.path.insert(0, root)
-    import grader.sandbox.zygote as zygote
-    zygote.INSERTED_PATH = root
-zygote.main(int(sys.argv[2]))
-"""
 
 KILL_GRACE = 1.0  # seconds to wait for pipes to close after a kill
 STARTUP_GRACE = 0.5
@@ -74,15 +61,7 @@ class Sandbox:
 
     def __init__(self) -> None:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        root = str(Path(__file__).resolve().parents[2])
-        self._process = subprocess.Popen(
-            [sys.executable, "-I", "-c", _BOOTSTRAP, root, str(child.fileno())],
-            pass_fds=(child.fileno(),),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=None,
-            start_new_session=True,
-        )
+        self.zygote_pid = _fork_zygote(child)
         child.close()
         self._sock = parent
         self._send_lock = threading.Lock()
@@ -172,14 +151,49 @@ class Sandbox:
         self._sock.close()
         # The zygote holds nothing worth a clean exit, and its interpreter teardown (torch loaded) costs
         # half a second; its children die with it (parent-death signal).
-        self._process.kill()
-        self._process.wait()
+        try:
+            os.kill(self.zygote_pid, signal.SIGKILL)
+            os.waitpid(self.zygote_pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
 
     def __enter__(self) -> Sandbox:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _fork_zygote(sock: socket.socket) -> int:
+    """Import torch here, once, and fork the zygote from this process.
+
+    The grader needs torch itself (references, finite differences), so forking shares that one import
+    with every child instead of paying it twice. Call this before loading exercises or submissions: the
+    zygote inherits this process's memory as it is now, and must hold no secrets.
+    """
+    import torch  # noqa: F401 - the point: loaded before the fork
+
+    from grader.sandbox import zygote
+
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 0
+    try:
+        os.setsid()
+        fd = sock.fileno()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
+        os.closerange(3, fd)
+        os.closerange(fd + 1, 65536)
+        zygote.main(fd)
+    except BaseException:  # noqa: BLE001 - the zygote must never return into the grader's code
+        code = 70
+    finally:
+        os._exit(code)
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -1,6 +1,7 @@
 """The zygote: a process that imports torch once and forks a fresh child per task.
 
-Started by ``grader.sandbox.runner.Sandbox``. It holds no secrets: it never sees a task's inputs or the
+Forked by ``grader.sandbox.runner.Sandbox`` right after the grader imported torch, before it loads
+any exercise or submission. It holds no secrets: it never sees a task's inputs or the
 student's code. Each request over its SEQPACKET control socket is a tiny JSON message (task id, limits,
 working directory) with three file descriptors attached: the pipe the child reads its task from, the
 pipe it writes results to, and the pipe that becomes its stdout and stderr. The zygote forks, replies
@@ -27,7 +28,6 @@ import torch
 import grader.sandbox.harness as harness
 from grader.sandbox.channel import read_frame_blocking, write_frame
 
-INSERTED_PATH: str | None = None  # set by the bootstrap when it had to put the grader on sys.path
 MAX_TASK_BYTES = 512 * 1024 * 1024
 _PR_SET_PDEATHSIG = 1
 
@@ -96,6 +96,7 @@ def _harden(request: dict[str, Any], task_fd: int, result_fd: int, output_fd: in
     os.closerange(low, 65536)
 
     workdir = request["workdir"]
+    launch_dirs = {"", ".", os.getcwd(), os.path.dirname(os.path.abspath(sys.argv[0] or "."))}
     os.chdir(workdir)
     os.environ.clear()
     os.environ.update({"HOME": workdir, "TMPDIR": workdir, "PYTHONBREAKPOINT": "0", "MPLBACKEND": "Agg",
@@ -105,9 +106,8 @@ def _harden(request: dict[str, Any], task_fd: int, result_fd: int, output_fd: in
     sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
     sys.stdin = open(0, encoding="utf-8", closefd=False)
     sys.argv = [request.get("filename", "submission.py")]
-    if INSERTED_PATH is not None and INSERTED_PATH in sys.path:
-        sys.path.remove(INSERTED_PATH)
-    sys.path[:] = [p for p in sys.path if p not in ("", ".", os.getcwd())]
+    # `python -I` semantics: nothing from where the grader was launched shadows the standard library.
+    sys.path[:] = [p for p in sys.path if p not in launch_dirs]
 
     limits = request.get("limits", {})
     cpu = int(limits.get("cpu", 10)) + 1
