@@ -144,8 +144,9 @@ def _check(check: CheckResult, verbose: bool) -> Iterator[Line]:
         (check.name, "bold"),
         f" {check.passed}/{check.total} passed · {_points(check.score, check.max_score)} points",
     )
-    if check.message:
-        summary.append(": " + _clean(check.message))
+    counts = f"{check.passed}/{check.total} passed"
+    if check.message and check.message != counts:
+        summary.append(": " + _clean(check.message.removeprefix(counts).lstrip(":; ")))
     yield 2, _hang(_mark("passed" if check.ok else "failed", ""), summary)
     if verbose:
         for trial in check.trials:
@@ -168,7 +169,8 @@ def _trial(trial: TrialOutcome) -> Iterator[Line]:
     if trial.message:
         body.append(": " + _clean(trial.message))
     yield 4, _hang(head, body)
-    if trial.mismatch is not None:
+    # Checks' own messages usually state the errors already; the numbers line is for those that do not.
+    if trial.mismatch is not None and "error" not in trial.message:
         yield 6, Text(_describe_mismatch(trial.mismatch), style="dim" if trial.passed else "")
 
 
