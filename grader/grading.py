@@ -228,6 +228,9 @@ def _judge_call(exercise: Exercise, reference: Reference, target: Target, trial:
     if value.type == "None":
         diagnoses.append(diagnose_none(call, target.function))
         return all_fail(f"{target.function} returned None")
+    if value.too_large:
+        return all_fail(f"{target.function} returned a tensor of {value.too_large / 2**20:.0f} MiB, far larger "
+                        "than the answer (the grader does not accept more than 64 MiB)")
     if value.tensor is None:
         return all_fail(f"{target.function} returned a {value.dtype or value.type}, not a tensor")
 

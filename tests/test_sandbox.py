@@ -149,3 +149,32 @@ def test_mutating_torch_in_the_child_changes_nothing_in_the_grader(tmp_path, gra
     assert result.status == "failed"
     again = _grade(tmp_path, grader_, catalog, GOOD_DOT, name="other.py")
     assert again.status == "passed"
+
+
+def test_a_process_forked_by_student_code_does_not_outlive_the_run(tmp_path, grader_, catalog):
+    pid_file = tmp_path / "grandchild.pid"
+    body = GOOD_DOT.replace("    x.requires_grad_(True)", "    import os, time\n    if os.fork() == 0:\n"
+                            f"        open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+                            "        time.sleep(60)\n        os._exit(0)\n    time.sleep(0.2)\n"
+                            "    x.requires_grad_(True)")
+    result = _grade(tmp_path, grader_, catalog, body)
+    assert result.status == "passed", feedback_text(result)
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                state = stat.read().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return
+        if state == "Z":
+            return
+        time.sleep(0.05)
+    pytest.fail(f"process {pid} forked by the submission is still running")
+
+
+def test_a_huge_return_value_is_refused_with_a_reason(tmp_path, grader_, catalog):
+    body = GOOD_SUM.replace("    return x.grad", "    return torch.ones(10**8)")
+    result = _grade(tmp_path, grader_, catalog, "import torch\n" + body, exercise="sum")
+    assert result.status == "failed" and result.score == 0
+    assert "381 mib" in feedback_text(result)

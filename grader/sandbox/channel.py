@@ -113,7 +113,8 @@ class FrameReader:
             if header_len > MAX_HEADER_BYTES:
                 raise ChannelError(f"header of {header_len} bytes exceeds the cap")
             if self._body_total + body_len > self._max_body:
-                raise ChannelError(f"results of more than {self._max_body} bytes")
+                raise ChannelError(f"the code sent back more than {self._max_body // 2**20} MiB of results "
+                                   "(a huge return value?)")
             end = _PREFIX.size + header_len + body_len
             if len(self._buffer) < end:
                 break

@@ -53,6 +53,7 @@ class Returned:
     is_argument_grad: bool = False
     is_argument: bool = False
     dtype: str | None = None  # set when the tensor's dtype could not be sent (complex, ...)
+    too_large: int = 0  # bytes of a returned tensor the harness refused to send
 
 
 @dataclass
@@ -145,6 +146,7 @@ def _returned(value: Any, body: bytes) -> Returned:
         is_argument_grad=bool(indexes) if isinstance(indexes, list) else False,
         is_argument=bool(value.get("is_argument")) if isinstance(value.get("is_argument"), list) else False,
         dtype=_text(value.get("dtype")) or None,
+        too_large=value["too_large"] if isinstance(value.get("too_large"), int) else 0,
     )
 
 

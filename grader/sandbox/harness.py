@@ -29,6 +29,7 @@ from grader.sandbox.channel import TensorWriter, decode_tensor, write_frame
 MAX_RECORDS_PER_CALL = 32
 MAX_RECORD_BYTES = 64 * 1024 * 1024
 MAX_MESSAGE = 2000
+MAX_VALUE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -232,6 +233,10 @@ def _describe_value(value: Any, arguments: list[torch.Tensor], writer: TensorWri
         if value.dtype not in (torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.int8,
                                torch.uint8, torch.int16, torch.int32, torch.int64, torch.bool):
             facts["dtype"] = str(value.dtype).replace("torch.", "")
+            return facts
+        nbytes = value.numel() * value.element_size()
+        if nbytes > MAX_VALUE_BYTES:
+            facts["too_large"] = nbytes  # judged from here: copying it could exhaust the child's memory
             return facts
         facts["tensor"] = writer.add(value)
     return facts

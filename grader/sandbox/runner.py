@@ -119,6 +119,7 @@ class Sandbox:
             writer = threading.Thread(target=_write_all, args=(task_w, encode_frame(header, body)), daemon=True)
             writer.start()
             outcome = _collect(pid, result_r, output_r, limits, start + limits.time + STARTUP_GRACE)
+            _kill_group(pid)  # whatever the student's code left running in its group dies with the run
             exit_message = self._get(replies, KILL_GRACE + 1.0, default={})
             if "exit" in exit_message:
                 outcome.exit_code = int(exit_message["exit"])
