@@ -77,3 +77,18 @@ def test_validate_the_bundled_catalog():
     result = run("validate", str(EXERCISES))
     assert result.exit_code == 0, result.output
     assert "all exercises valid" in result.output
+
+
+def test_python_dash_m_entry_point_keeps_exit_codes_and_output():
+    import subprocess
+    import sys
+
+    ok = subprocess.run([sys.executable, "-m", "grader", "check", str(SOLUTIONS / "autograd" / "dot.py"),
+                         "--exercises", str(EXERCISES), "--format", "json"], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["score"] == 10
+    failing = subprocess.run([sys.executable, "-m", "grader", "check", str(EXAMPLES / "grace.py"), "--exercises",
+                              str(EXERCISES), "--only", "detach"], capture_output=True, text=True)
+    assert failing.returncode == 1 and "not detached" in failing.stdout
+    usage = subprocess.run([sys.executable, "-m", "grader", "check", "missing.py"], capture_output=True, text=True)
+    assert usage.returncode == 2
