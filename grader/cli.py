@@ -46,9 +46,8 @@ def check(submission: Path, exercises_dir: Path | None, only: tuple[str, ...], o
     """Grade one SUBMISSION (.py or .ipynb) and print feedback."""
     from grader.sandbox.runner import Sandbox
 
-    sandbox = Sandbox()  # the zygote imports torch while this process loads the catalog
-    try:
-        from grader.session import check_submission, CheckError
+    with Sandbox() as sandbox:  # forked before any exercise or submission is read
+        from grader.session import CheckError, check_submission
 
         try:
             result = check_submission(submission, sandbox, exercises_dir=exercises_dir, only=only, seed=seed,
@@ -56,8 +55,6 @@ def check(submission: Path, exercises_dir: Path | None, only: tuple[str, ...], o
         except CheckError as exc:
             _fail(str(exc))
             return
-    finally:
-        sandbox.close()
     if output_format == "json":
         from grader.report.json_report import render_json
 
@@ -78,13 +75,10 @@ def validate(path: Path | None, solutions_dir: Path | None, seed: int) -> None:
     """Check the catalog at PATH: schema, model answers score full marks, finite differences agree."""
     from grader.sandbox.runner import Sandbox
 
-    sandbox = Sandbox()
-    try:
+    with Sandbox() as sandbox:
         from grader.validate import validate_catalog
 
         report = validate_catalog(path, sandbox, solutions=solutions_dir, seed=seed)
-    finally:
-        sandbox.close()
     for line in report.lines:
         click.echo(line)
     sys.exit(EXIT_OK if report.ok else (EXIT_USAGE if report.spec_errors else EXIT_FAILED))

@@ -14,13 +14,12 @@ import torch
 
 from grader.catalog import default_catalog, default_solutions
 from grader.checks.finite_diff import check_gradient
-from grader.checks.reference import Reference, ReferenceError
+from grader.checks.reference import ReferenceError
 from grader.grading import Grader
 from grader.sandbox.runner import Sandbox
 from grader.spec import SpecError, load_catalog
 from grader.spec.model import Exercise
 from grader.submission import SubmissionError, read_submission
-from grader.trials import make_trials
 
 
 @dataclass
@@ -38,11 +37,10 @@ class ValidationReport:
         self.lines.append(f"  FAIL {line}")
 
 
-def _check_reference(exercise: Exercise, seed: int, report: ValidationReport) -> None:
+def _check_reference(exercise: Exercise, grader: Grader, report: ValidationReport) -> None:
     """Finite differences against reference autograd, on every trial of every gradient target."""
     try:
-        reference = Reference(exercise)
-        trials = make_trials(exercise, reference, seed)
+        reference, trials = grader.prepare(exercise)  # the very trials the model answer is graded on
     except ReferenceError as exc:
         report.fail(str(exc))
         return
@@ -63,7 +61,7 @@ def _check_reference(exercise: Exercise, seed: int, report: ValidationReport) ->
                 continue
             verdict = check_gradient(problem.function, problem.x, expected, order=problem.order,
                                      w=problem.direction, rtol=tol.rtol * 1e-2, atol=tol.atol * 1e-2,
-                                     generator=torch.Generator().manual_seed(seed))
+                                     generator=torch.Generator().manual_seed(grader.seed))
             if not verdict.passed:
                 report.fail(f"{where}: reference autograd and finite differences disagree: {verdict.message}")
 
@@ -91,7 +89,7 @@ def validate_catalog(path: Path | None, sandbox: Sandbox, *, solutions: Path | N
     grader = Grader(sandbox, seed=seed)
     for exercise in exercises:
         before = report.failures
-        _check_reference(exercise, seed, report)
+        _check_reference(exercise, grader, report)
         solution = _solution_for(exercise, solutions)
         if solution is None:
             report.fail(f"{exercise.id}: no model answer in {solutions}")

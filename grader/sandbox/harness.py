@@ -24,7 +24,7 @@ from typing import Any, Callable
 import torch
 from torch.overrides import TorchFunctionMode
 
-from grader.sandbox.channel import TensorWriter, decode_tensor, write_frame
+from grader.sandbox.channel import TensorWriter, decode_tensor, dtypes, write_frame
 
 MAX_RECORDS_PER_CALL = 32
 MAX_RECORD_BYTES = 64 * 1024 * 1024
@@ -134,18 +134,24 @@ def _add_result(record: dict[str, Any] | None, tensor: Any) -> None:
         record["results"].append(evidence.writer.add(tensor.detach().clone()))
 
 
+def _recorded(record: dict[str, Any] | None, call: Callable[[], Any]) -> Any:
+    """Run an autograd entry point, noting in ``record`` the error it raises (caught by the student or not)."""
+    try:
+        return call()
+    except BaseException as exc:
+        if record is not None:
+            record["error"] = f"{type(exc).__name__}: {exc}"[:MAX_MESSAGE]
+        raise
+
+
 def _wrap_backward(original: Callable[..., Any]) -> Callable[..., Any]:
     def backward(tensors: Any, grad_tensors: Any = None, retain_graph: Any = None,
                  create_graph: bool = False, grad_variables: Any = None, inputs: Any = None) -> Any:
         record = _record("backward", tensors, grad_tensors,
                          {"retain_graph": retain_graph, "create_graph": create_graph})
         leaves = list(_as_tuple(inputs)) if inputs is not None else _leaves(_as_tuple(tensors))
-        try:
-            result = original(tensors, grad_tensors, retain_graph, create_graph, grad_variables, inputs)
-        except BaseException as exc:
-            if record is not None:
-                record["error"] = f"{type(exc).__name__}: {exc}"[:MAX_MESSAGE]
-            raise
+        result = _recorded(record, lambda: original(tensors, grad_tensors, retain_graph, create_graph,
+                                                    grad_variables, inputs))
         for leaf in leaves:
             _add_result(record, leaf.grad)
         return result
@@ -161,12 +167,7 @@ def _wrap_grad(original: Callable[..., Any]) -> Callable[..., Any]:
         names = ("retain_graph", "create_graph")
         options.update(zip(names, args))
         record = _record("grad", outputs, grad_outputs, options)
-        try:
-            result = original(outputs, inputs, grad_outputs, *args, **kwargs)
-        except BaseException as exc:
-            if record is not None:
-                record["error"] = f"{type(exc).__name__}: {exc}"[:MAX_MESSAGE]
-            raise
+        result = _recorded(record, lambda: original(outputs, inputs, grad_outputs, *args, **kwargs))
         for tensor in _as_tuple(result):
             _add_result(record, tensor)
         return result
@@ -230,8 +231,7 @@ def _describe_value(value: Any, arguments: list[torch.Tensor], writer: TensorWri
             "is_argument_grad": [i for i, a in enumerate(arguments) if a.grad is not None and a.grad is value],
             "is_argument": [i for i, a in enumerate(arguments) if a is value],
         }
-        if value.dtype not in (torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.int8,
-                               torch.uint8, torch.int16, torch.int32, torch.int64, torch.bool):
+        if value.dtype not in dtypes().values():
             facts["dtype"] = str(value.dtype).replace("torch.", "")
             return facts
         nbytes = value.numel() * value.element_size()

@@ -123,8 +123,6 @@ class Sandbox:
             exit_message = self._get(replies, KILL_GRACE + 1.0, default={})
             if "exit" in exit_message:
                 outcome.exit_code = int(exit_message["exit"])
-            elif outcome.exit_code is None:
-                _kill_group(pid)
             writer.join(timeout=1.0)
             outcome.wall = time.monotonic() - start
             return outcome
