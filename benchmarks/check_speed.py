@@ -35,7 +35,8 @@ def sandbox_overhead(runs: int) -> list[float]:
     writer = TensorWriter()
     entry = writer.add(torch.arange(4.0))
     header = {"source": "def f(x):\n    return x\n", "filename": "trivial.py", "inputs": [entry],
-              "calls": [{"id": "0:f", "function": "f", "args": [0]}], "functions": ["f"], "forbidden": []}
+              "exercises": [{"id": "trivial", "calls": [{"id": "0:f", "function": "f", "args": [0]}],
+                             "functions": ["f"], "forbidden": []}]}
     times = []
     with Sandbox() as sandbox:
         sandbox.run(header, writer.body(), Limits(), filename="trivial.py")  # waits for the zygote

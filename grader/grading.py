@@ -1,15 +1,16 @@
-"""One submission × one exercise -> ExerciseResult: run in the sandbox, check, diagnose, score.
+"""One submission × its exercises -> ExerciseResults: run in the sandbox, check, diagnose, score.
 
-The flow for an exercise: trials (the grader's own inputs) -> one sandboxed child runs every call ->
-evidence validated -> per (target, trial) checks -> diagnoses -> weighted score. Exercises of one
-submission run in parallel children; a crash or hang in one costs only that exercise.
+The flow: trials (the grader's own inputs) -> a sandboxed child loads the submission once and runs
+every call of its share of the exercises -> evidence validated and split per exercise -> per
+(target, trial) checks -> diagnoses -> weighted score. A crash, exit or hang costs only the exercise it
+happened in: the exercises its child never reached run again in a fresh child.
 """
 
 from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 import torch
@@ -23,7 +24,7 @@ from grader.checks.reference import Reference, ReferenceError
 from grader.diagnose import diagnose_error, diagnose_none, diagnose_value
 from grader.results import CheckResult, Diagnosis, ExerciseResult, SubmissionResult, TrialOutcome
 from grader.sandbox.channel import TensorWriter
-from grader.sandbox.evidence import CallReport, RunEvidence, parse_run
+from grader.sandbox.evidence import CallReport, RunEvidence, split_run
 from grader.sandbox.runner import Limits, Sandbox
 from grader.spec.model import Exercise, Target
 from grader.submission import Submission
@@ -46,30 +47,46 @@ def call_id(trial_index: int, function: str) -> str:
     return f"{trial_index}:{function}"
 
 
-def build_task(exercise: Exercise, trials: list[Trial], submission: Submission) -> tuple[dict, bytes, list[str]]:
-    """The child's task: the student's source, every trial's inputs as raw bytes, and the calls to make."""
+def build_task(exercises: list[tuple[Exercise, list[Trial]]], submission: Submission
+               ) -> tuple[dict, bytes, dict[str, list[str]]]:
+    """One child's task: the student's source, every trial's inputs as raw bytes, each exercise's calls.
+
+    Returns the header, the body and, per exercise id in run order, the ids of its calls.
+    """
     writer = TensorWriter()
     entries: list[dict] = []
-    calls: list[dict] = []
-    targeted = [f for f in exercise.functions if any(t.function == f.name for t in exercise.targets)]
-    for index, trial in enumerate(trials):
-        slots = {}
-        for name, tensor in trial.inputs.items():
-            slots[name] = len(entries)
-            entries.append(writer.add(tensor))
-        for function in targeted:
-            calls.append({"id": call_id(index, function.name), "function": function.name,
-                          "args": [slots[p] for p in function.params]})
-    forbidden_check = exercise.check("forbidden")
-    header = {
-        "source": submission.source,
-        "filename": str(submission.path),
-        "inputs": entries,
-        "calls": calls,
-        "functions": list(exercise.function_names),
-        "forbidden": list(forbidden_check.option("ops", [])) if forbidden_check else [],  # type: ignore[arg-type]
-    }
-    return header, writer.body(), [c["id"] for c in calls]
+    tasks: list[dict] = []
+    for exercise, trials in exercises:
+        calls: list[dict] = []
+        targeted = [f for f in exercise.functions if any(t.function == f.name for t in exercise.targets)]
+        for index, trial in enumerate(trials):
+            slots = {}
+            for name, tensor in trial.inputs.items():
+                slots[name] = len(entries)
+                entries.append(writer.add(tensor))
+            for function in targeted:
+                calls.append({"id": call_id(index, function.name), "function": function.name,
+                              "args": [slots[p] for p in function.params]})
+        forbidden_check = exercise.check("forbidden")
+        tasks.append({
+            "id": exercise.id,
+            "calls": calls,
+            "functions": list(exercise.function_names),
+            "forbidden": list(forbidden_check.option("ops", [])) if forbidden_check else [],  # type: ignore[arg-type]
+        })
+    header = {"source": submission.source, "filename": str(submission.path), "inputs": entries, "exercises": tasks}
+    return header, writer.body(), {t["id"]: [c["id"] for c in t["calls"]] for t in tasks}
+
+
+def exercise_limits(exercise: Exercise) -> Limits:
+    return Limits(time=exercise.limits.time, memory=exercise.limits.memory, output=exercise.limits.output)
+
+
+def shared_limits(exercises: list[Exercise]) -> Limits:
+    """Limits of one child serving several exercises: each keeps its own wall time (a stage each)."""
+    each = [exercise_limits(e) for e in exercises]
+    return Limits(time=max(l.time for l in each), memory=max(l.memory for l in each),
+                  output=sum(l.output for l in each), stages=tuple(l.time for l in each))
 
 
 def _run_failure(evidence: RunEvidence, limits: Limits) -> str | None:
@@ -116,29 +133,63 @@ class Grader:
         return cached
 
     def grade(self, submission: Submission, exercises: Iterable[Exercise]) -> SubmissionResult:
+        """Every exercise of a submission: ``jobs`` children at once, each serving a share of them."""
         start = time.monotonic()
         exercises = list(exercises)
-        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
-            results = list(pool.map(lambda e: self.grade_exercise(submission, e), exercises))
+        shares = [exercises[i::self.jobs] for i in range(min(self.jobs, len(exercises)))]
+        graded: dict[str, ExerciseResult] = {}
+        with ThreadPoolExecutor(max_workers=max(1, len(shares))) as pool:
+            for part in pool.map(lambda share: self.grade_together(submission, share), shares):
+                graded.update(part)
+        results = [graded[e.id] for e in exercises]
         return SubmissionResult(
             submission=str(submission.path), score=round(sum(r.score for r in results), 6),
             max_score=sum(r.max_score for r in results), exercises=results, notes=list(submission.notes),
             seed=self.seed, grader_version=__version__, duration=time.monotonic() - start)
 
     def grade_exercise(self, submission: Submission, exercise: Exercise) -> ExerciseResult:
-        start = time.monotonic()
-        try:
-            reference, trials = self.prepare(exercise)
-        except ReferenceError as exc:
-            return ExerciseResult(exercise.id, exercise.title, "error", 0.0, exercise.points,
-                                  message=f"this exercise's spec is broken (not your fault): {exc}")
-        header, body, ids = build_task(exercise, trials, submission)
-        limits = Limits(time=exercise.limits.time, memory=exercise.limits.memory, output=exercise.limits.output)
-        outcome = self.sandbox.run(header, body, limits, filename=str(submission.path))
-        evidence = parse_run(outcome, ids)
-        result = judge(exercise, reference, trials, evidence, submission, limits)
-        result.duration = time.monotonic() - start
-        return result
+        return self.grade_together(submission, [exercise])[exercise.id]
+
+    def grade_together(self, submission: Submission, exercises: list[Exercise]) -> dict[str, ExerciseResult]:
+        """Several exercises in one child, which loads the submission once.
+
+        A child per submission costs a fifth of the CPU of a child per exercise
+        (benchmarks/child_strategy.py). Isolation is kept where it matters: when the code kills its
+        child (exit, crash, time or memory limit), that exercise fails with the reason and the ones it
+        never reached get a fresh child.
+        """
+        results: dict[str, ExerciseResult] = {}
+        pending: list[tuple[Exercise, Reference, list[Trial]]] = []
+        for exercise in exercises:
+            try:
+                pending.append((exercise, *self.prepare(exercise)))
+            except ReferenceError as exc:
+                results[exercise.id] = ExerciseResult(
+                    exercise.id, exercise.title, "error", 0.0, exercise.points,
+                    message=f"this exercise's spec is broken (not your fault): {exc}")
+        while pending:
+            header, body, calls = build_task([(e, trials) for e, _, trials in pending], submission)
+            outcome = self.sandbox.run(header, body, shared_limits([e for e, _, _ in pending]),
+                                       filename=str(submission.path))
+            evidence, rerun = split_run(outcome, calls)
+            for exercise, reference, trials in pending:
+                if exercise.id in evidence:
+                    judging = time.monotonic()
+                    limits = exercise_limits(exercise)
+                    run = _capped_output(evidence[exercise.id], limits.output)
+                    result = judge(exercise, reference, trials, run, submission, limits)
+                    result.duration = run.wall + time.monotonic() - judging
+                    results[exercise.id] = result
+            pending = [p for p in pending if p[0].id in rerun]
+        return results
+
+
+def _capped_output(evidence: RunEvidence, cap: int) -> RunEvidence:
+    """One exercise's share of a shared child's output, within that exercise's own cap."""
+    data = evidence.output.encode("utf-8", errors="replace")
+    if len(data) <= cap:
+        return evidence
+    return replace(evidence, output=data[:cap].decode("utf-8", errors="replace"), output_truncated=True)
 
 
 def judge(exercise: Exercise, reference: Reference, trials: list[Trial], evidence: RunEvidence,
@@ -282,7 +333,9 @@ def _forbidden_outcome(exercise: Exercise, evidence: RunEvidence, submission: Su
                        diagnoses: list[Diagnosis]) -> TrialOutcome:
     config = exercise.check("forbidden")
     ops = [str(op) for op in (config.option("ops", []) if config else [])]  # type: ignore[union-attr]
-    uses = list(evidence.load.forbidden) if evidence.load else []
+    names = {op.split(".")[-1].rstrip("_") for op in ops}
+    # Loading traces the forbidden operations of every exercise sharing the child: keep this one's.
+    uses = [u for u in evidence.load.forbidden if u.op.rstrip("_") in names] if evidence.load else []
     for call in evidence.calls.values():
         uses.extend(call.forbidden)
     if not uses:

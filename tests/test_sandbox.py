@@ -178,3 +178,47 @@ def test_a_huge_return_value_is_refused_with_a_reason(tmp_path, grader_, catalog
     result = _grade(tmp_path, grader_, catalog, "import torch\n" + body, exercise="sum")
     assert result.status == "failed" and result.score == 0
     assert "381 mib" in feedback_text(result)
+
+
+def _grade_together(tmp_path, grader_, catalog, body: str, ids: list[str], time_limit: float | None = None):
+    """Several exercises sharing one child, as ``Grader.grade`` runs them."""
+    from dataclasses import replace
+
+    path = tmp_path / "submission.py"
+    path.write_text(textwrap.dedent(body))
+    specs = [catalog[i] for i in ids]
+    if time_limit is not None:
+        specs = [replace(s, limits=replace(s.limits, time=time_limit)) for s in specs]
+    return grader_.grade_together(read_submission(path), specs)
+
+
+@pytest.mark.parametrize("kill", ["import os; os._exit(3)", "while True: pass",
+                                  "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"])
+def test_an_exercise_that_kills_the_shared_child_costs_only_itself(tmp_path, grader_, catalog, kill):
+    broken_dot = f"def grad_dot(x):\n    {kill}\n"
+    results = _grade_together(tmp_path, grader_, catalog, GOOD_SUM + broken_dot,
+                              ["sum", "dot", "square_vjp", "detach"], time_limit=1.0)
+    assert results["sum"].status == "passed"
+    assert results["dot"].status == "error"
+    # Exercises the dead child never reached ran in a fresh child: graded on their own merits.
+    assert results["square_vjp"].status == "error" and "grad_square is not defined" in results["square_vjp"].message
+    assert results["detach"].status == "error" and "not defined" in results["detach"].message
+
+
+def test_shared_child_splits_output_and_time_per_exercise(tmp_path, grader_, catalog):
+    body = ("print('loading')\n" + GOOD_SUM.replace("    x.sum()", "    print('in sum')\n    x.sum()")
+            + GOOD_DOT.replace("    x.requires_grad_(True)", "    print('in dot')\n    x.requires_grad_(True)"))
+    results = _grade_together(tmp_path, grader_, catalog, body, ["sum", "dot"])
+    assert all(r.status == "passed" for r in results.values())
+    assert results["sum"].output.startswith("loading\nin sum") and "in dot" not in results["sum"].output
+    assert results["dot"].output.startswith("loading\nin dot") and "in sum" not in results["dot"].output
+
+
+def test_each_exercise_of_a_shared_child_keeps_its_own_time_limit(tmp_path, grader_, catalog):
+    slow_sum = GOOD_SUM.replace("    x.sum()", "    import time; time.sleep(0.6)\n    x.sum()")
+    start = time.monotonic()
+    results = _grade_together(tmp_path, grader_, catalog, slow_sum + GOOD_DOT, ["sum", "dot"], time_limit=1.5)
+    # sum sleeps 0.6 s per trial (5 trials): its limit ends it; dot, next in the same child, gets its own 1.5 s.
+    assert results["sum"].status in ("failed", "error") and "time limit" in feedback_text(results["sum"])
+    assert results["dot"].status == "passed", feedback_text(results["dot"])
+    assert time.monotonic() - start < 8

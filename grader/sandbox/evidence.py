@@ -187,13 +187,28 @@ def _call(header: dict[str, Any], body: bytes) -> CallReport:
     )
 
 
-def parse_run(outcome: RunOutcome, call_ids: list[str]) -> RunEvidence:
-    """Validate every frame; calls that never reported come back with status ``not_run``."""
+@dataclass
+class _Segment:
+    """Where one exercise's frames sit in a run."""
+
+    calls: dict[str, CallReport] = field(default_factory=dict)
+    begin: tuple[int, float] = (0, 0.0)  # output offset and time at ``begin``
+    end: tuple[int, float] | None = None
+
+
+def split_run(outcome: RunOutcome, exercises: dict[str, list[str]]) -> tuple[dict[str, RunEvidence], list[str]]:
+    """Validate every frame of a run that served several exercises and split it per exercise.
+
+    ``exercises`` maps each exercise id, in the order the child runs them, to its call ids. Returns the
+    evidence of every exercise the child got to (finished, or the one it died in), and the ids of those
+    it never began, which deserve a fresh child. If it died before beginning any, each gets that failure.
+    """
     load: LoadReport | None = None
-    calls: dict[str, CallReport] = {}
+    load_mark = 0
+    segments: dict[str, _Segment] = {}
+    current: str | None = None
     channel_error = outcome.channel_error
-    finished = False
-    for frame in outcome.frames:
+    for frame, mark in zip(outcome.frames, outcome.marks):
         try:
             event = frame.header.get("event")
             if event == "load" and load is None:
@@ -203,22 +218,51 @@ def parse_run(outcome: RunOutcome, call_ids: list[str]) -> RunEvidence:
                     forbidden=_forbidden(frame.header.get("forbidden")),
                     defined=[d for d in defined if isinstance(d, str)] if isinstance(defined, list) else [],
                 )
-            elif event == "call":
+                load_mark = mark[0]
+            elif event == "begin" and current is None and load is not None:
+                exercise = frame.header.get("exercise")
+                if exercise not in exercises or exercise in segments:
+                    raise ChannelError(f"unexpected exercise {exercise!r}")
+                current = str(exercise)
+                segments[current] = _Segment(begin=mark)
+            elif event == "call" and current is not None:
                 report = _call(frame.header, frame.body)
-                if report.id in call_ids and report.id not in calls:
-                    calls[report.id] = report
-            elif event == "done":
-                finished = True
+                segment = segments[current]
+                if report.id in exercises[current] and report.id not in segment.calls:
+                    segment.calls[report.id] = report
+            elif event == "end" and current is not None and frame.header.get("exercise") == current:
+                segments[current].end = mark
+                current = None
+            elif event == "done" and current is None:
+                pass
             else:
                 raise ChannelError(f"unexpected frame {event!r}")
         except (ChannelError, KeyError, TypeError, ValueError) as exc:
             channel_error = f"malformed result from the submission's process ({exc})"
-            finished = False
             break
-    for call_id in call_ids:
-        calls.setdefault(call_id, CallReport(id=call_id, status="not_run"))
-    return RunEvidence(
-        load=load, calls=calls, finished=finished, timed_out=outcome.timed_out, exit_code=outcome.exit_code,
-        channel_error=channel_error, output=outcome.output, output_truncated=outcome.output_truncated,
-        wall=outcome.wall,
-    )
+
+    output = outcome.output_bytes
+    loading = output[:load_mark]
+    evidence: dict[str, RunEvidence] = {}
+    for exercise_id, call_ids in exercises.items():
+        segment = segments.get(exercise_id)
+        if segment is None and segments:
+            continue  # never began: the grader gives it a fresh child
+        segment = segment or _Segment(begin=(load_mark, outcome.started))
+        ended = segment.end is not None
+        stop = segment.end or (len(output), outcome.started + outcome.wall)
+        first = not segments or next(iter(segments)) == exercise_id  # loading counts towards the first
+        began = outcome.started if first else segment.begin[1]
+        text = (loading + output[segment.begin[0]:stop[0]]).decode("utf-8", errors="replace")
+        calls = dict(segment.calls)
+        for call_id in call_ids:
+            calls.setdefault(call_id, CallReport(id=call_id, status="not_run"))
+        evidence[exercise_id] = RunEvidence(
+            load=load, calls=calls, finished=ended,
+            timed_out=outcome.timed_out and not ended, exit_code=None if ended else outcome.exit_code,
+            channel_error=None if ended else channel_error, output=text,
+            output_truncated=outcome.output_truncated and stop[0] >= len(output),
+            wall=max(0.0, stop[1] - began),
+        )
+    pending = [e for e in exercises if e not in evidence]
+    return evidence, pending

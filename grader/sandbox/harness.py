@@ -4,10 +4,12 @@ It executes the submission in a fresh namespace, calls the exercise's functions 
 inputs, and streams back what happened as frames (raw numbers and JSON, never pickles):
 
 - ``load``: the submission's top level ran (or the error it raised, with its line);
+- ``begin`` / ``end``: the calls of one exercise start / all answered (one child serves several
+  exercises; the grader restarts the remaining ones in a fresh child when one of them kills it);
 - ``call``: one function call: the returned tensor, or the exception, plus evidence for the checks:
   every ``backward``/``torch.autograd.grad`` the call made (with the gradients autograd produced), the
   forbidden torch operations it called (with the student's line);
-- ``done``: every call finished.
+- ``done``: every exercise finished.
 
 Judging happens in the grader, against its own copies of the inputs; nothing here decides a verdict.
 """
@@ -15,6 +17,7 @@ Judging happens in the grader, against its own copies of the inputs; nothing her
 from __future__ import annotations
 
 import builtins
+import os
 import sys
 import traceback
 import types
@@ -249,13 +252,24 @@ def _arguments_after(arguments: list[torch.Tensor]) -> list[dict[str, Any]]:
     ]
 
 
-def run_task(header: dict[str, Any], body: bytes, result_fd: int) -> None:
-    """Run one exercise's calls against the submission, streaming a frame per step."""
+def _op_names(ops: list[str]) -> frozenset[str]:
+    return frozenset(op.split(".")[-1].rstrip("_") for op in ops)
+
+
+def run_task(header: dict[str, Any], body: bytes, result_fd: int, ack_fd: int) -> None:
+    """Load the submission once, then run each exercise's calls, streaming a frame per step.
+
+    After each exercise but the last, wait for the grader's acknowledgement on ``ack_fd``: by then it
+    has taken every byte of output written so far, so output is attributed to the right exercise.
+    """
     filename = header["filename"]
-    _State.forbidden = frozenset(op.split(".")[-1].rstrip("_") for op in header.get("forbidden", []))
+    exercises = header["exercises"]
     inputs = [decode_tensor(entry, body) for entry in header["inputs"]]
     install_autograd_recorder()
-    mode = _ForbiddenOps() if _State.forbidden else None
+    # Forbidden operations are traced while loading too (any exercise's), and per exercise in its calls.
+    every_forbidden = _op_names([op for e in exercises for op in e.get("forbidden", [])])
+    _State.forbidden = every_forbidden
+    mode = _ForbiddenOps() if every_forbidden else None
 
     namespace: dict[str, Any] = {"__name__": "submission", "__file__": filename, "__builtins__": builtins}
     evidence = CallEvidence(filename)
@@ -273,14 +287,21 @@ def run_task(header: dict[str, Any], body: bytes, result_fd: int) -> None:
     finally:
         _State.evidence = None
     load["forbidden"] = evidence.forbidden
-    load["defined"] = sorted(name for name in header.get("functions", []) if callable(namespace.get(name)))
+    wanted = {name for e in exercises for name in e.get("functions", [])}
+    load["defined"] = sorted(name for name in wanted if callable(namespace.get(name)))
     _flush_student_output()
     write_frame(result_fd, load)
 
-    for call in header["calls"]:
-        frame, payload = _run_call(call, namespace, inputs, filename, mode)
-        _flush_student_output()
-        write_frame(result_fd, frame, payload)
+    for exercise in exercises:
+        write_frame(result_fd, {"event": "begin", "exercise": exercise["id"]})
+        _State.forbidden = _op_names(exercise.get("forbidden", []))
+        for call in exercise["calls"]:
+            frame, payload = _run_call(call, namespace, inputs, filename, mode if _State.forbidden else None)
+            _flush_student_output()
+            write_frame(result_fd, frame, payload)
+        write_frame(result_fd, {"event": "end", "exercise": exercise["id"]})
+        if exercise is not exercises[-1]:
+            os.read(ack_fd, 1)
     write_frame(result_fd, {"event": "done"})
 
 

@@ -25,8 +25,8 @@ from grader.sandbox.channel import ChannelError, Frame, FrameReader, encode_fram
 
 
 KILL_GRACE = 1.0  # seconds to wait for pipes to close after a kill
-STARTUP_GRACE = 0.5
-ZYGOTE_START_TIMEOUT = 120.0  # importing torch on a cold, busy machine can take long  # seconds added to the wall limit for fork and harness set-up
+STARTUP_GRACE = 0.5  # seconds added to the first stage's wall limit for fork and harness set-up
+ZYGOTE_START_TIMEOUT = 120.0  # importing torch on a cold, busy machine can take long
 
 
 class SandboxError(Exception):
@@ -39,17 +39,37 @@ class Limits:
     memory: int = 1024  # MiB the student's code may allocate
     output: int = 65536  # bytes of stdout/stderr kept
     results: int = 256 * 1024 * 1024  # bytes of result frames accepted
+    # Wall seconds of each stage (exercise) of a run, in order: the deadline restarts at every ``end``
+    # frame, so a slow exercise never eats the time of the next one. Empty: one stage of ``time``.
+    stages: tuple[float, ...] = ()
+
+    @property
+    def stage_times(self) -> tuple[float, ...]:
+        return self.stages or (self.time,)
+
+    @property
+    def cpu(self) -> float:
+        """CPU seconds for the whole run: a backstop behind the wall deadlines."""
+        return sum(self.stage_times)
 
 
 @dataclass
 class RunOutcome:
     frames: list[Frame] = field(default_factory=list)
-    output: str = ""
+    # For each frame, the bytes of output captured and the monotonic time when it arrived: what lets
+    # the grader split one child's output and time between the exercises it ran.
+    marks: list[tuple[int, float]] = field(default_factory=list)
+    output_bytes: bytes = b""
     output_truncated: bool = False
     timed_out: bool = False
     exit_code: int | None = None  # negative: killed by that signal
     channel_error: str | None = None
+    started: float = 0.0
     wall: float = 0.0
+
+    @property
+    def output(self) -> str:
+        return self.output_bytes.decode("utf-8", errors="replace")
 
     @property
     def finished(self) -> bool:
@@ -106,7 +126,7 @@ class Sandbox:
         start = time.monotonic()
         try:
             request = {"task": task_id, "workdir": workdir, "filename": filename,
-                       "limits": {"cpu": limits.time, "memory": limits.memory}}
+                       "limits": {"cpu": limits.cpu, "memory": limits.memory}}
             with self._send_lock:
                 socket.send_fds(self._sock, [json.dumps(request).encode()], [task_r, result_w, output_w])
             for fd in (task_r, result_w, output_w):
@@ -118,18 +138,19 @@ class Sandbox:
             start = time.monotonic()  # the first request also waits for the zygote to import torch
             writer = threading.Thread(target=_write_all, args=(task_w, encode_frame(header, body)), daemon=True)
             writer.start()
-            outcome = _collect(pid, result_r, output_r, limits, start + limits.time + STARTUP_GRACE)
+            outcome = _collect(pid, result_r, output_r, task_w, limits, start)
             _kill_group(pid)  # whatever the student's code left running in its group dies with the run
-            exit_message = self._get(replies, KILL_GRACE + 1.0, default={})
-            if "exit" in exit_message:
-                outcome.exit_code = int(exit_message["exit"])
+            if not outcome.finished:  # why it stopped matters only when it did not finish
+                exit_message = self._get(replies, KILL_GRACE + 1.0, default={})
+                if "exit" in exit_message:
+                    outcome.exit_code = int(exit_message["exit"])
             writer.join(timeout=1.0)
             outcome.wall = time.monotonic() - start
             return outcome
         finally:
             with self._waiting_lock:
                 self._waiting.pop(task_id, None)
-            for fd in (result_r, output_r):
+            for fd in (task_w, result_r, output_r):
                 _close_quietly(fd)
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -203,8 +224,6 @@ def _write_all(fd: int, data: bytes) -> None:
             view = view[os.write(fd, view):]
     except OSError:
         pass
-    finally:
-        _close_quietly(fd)
 
 
 def _close_quietly(fd: int) -> None:
@@ -221,9 +240,36 @@ def _kill_group(pid: int) -> None:
         pass
 
 
-def _collect(pid: int, result_r: int, output_r: int, limits: Limits, deadline: float) -> RunOutcome:
-    """Read results and output until both pipes close, killing the child at the deadline."""
-    outcome = RunOutcome()
+def _drain(fd: int, output: bytearray, cap: int) -> int:
+    """Take what is already waiting in a pipe without blocking; returns the bytes dropped over ``cap``."""
+    dropped = 0
+    while True:
+        try:
+            data = os.read(fd, 1 << 20)
+        except (BlockingIOError, OSError):
+            return dropped
+        if not data:
+            return dropped
+        dropped += _keep(output, data, cap)
+
+
+def _keep(output: bytearray, data: bytes, cap: int) -> int:
+    """Append student output up to ``cap`` bytes in all; returns how many bytes were dropped."""
+    room = max(0, cap - len(output))
+    output += data[:room]
+    return len(data) - min(room, len(data))
+
+
+def _collect(pid: int, result_r: int, output_r: int, ack_w: int, limits: Limits, start: float) -> RunOutcome:
+    """Read results and output until the child is done or its pipes close, killing it at a deadline.
+
+    At each exercise's ``end`` the child waits for a byte on ``ack_w``: its output so far is all in,
+    so the mark recorded for the frame splits output between exercises exactly.
+    """
+    outcome = RunOutcome(started=start)
+    stages = limits.stage_times
+    stage = 0
+    deadline = start + stages[0] + STARTUP_GRACE
     reader = FrameReader(limits.results)
     output = bytearray()
     dropped = 0
@@ -254,20 +300,39 @@ def _collect(pid: int, result_r: int, output_r: int, limits: Limits, deadline: f
                     open_fds.discard(fd)
                     continue
                 if fd == output_r:
-                    room = max(0, limits.output - len(output))
-                    output += data[:room]
-                    dropped += len(data) - min(room, len(data))
+                    dropped += _keep(output, data, limits.output)
                     continue
                 try:
-                    outcome.frames.extend(reader.feed(data))
+                    frames = reader.feed(data)
                 except ChannelError as exc:
                     outcome.channel_error = str(exc)
                     _kill_group(pid)
                     killed_at = killed_at or time.monotonic()
                     selector.unregister(fd)
                     open_fds.discard(fd)
+                    continue
+                if frames:
+                    dropped += _drain(output_r, output, limits.output)  # output written before the frames
+                    now = time.monotonic()
+                for frame in frames:
+                    outcome.frames.append(frame)
+                    outcome.marks.append((len(output), now))
+                    if frame.header.get("event") == "end":
+                        if stage + 1 < len(stages):
+                            stage += 1
+                            deadline = now + stages[stage]
+                        try:
+                            os.write(ack_w, b"\x01")
+                        except OSError:
+                            pass
+                if killed_at is None and any(f.header.get("event") == "done" for f in frames):
+                    # Every call answered: waiting for the pipes to close would wait for the kernel to
+                    # tear down a torch-sized address space (several ms), or for a stray grandchild.
+                    _kill_group(pid)
+                    dropped += _drain(output_r, output, limits.output)
+                    open_fds.clear()
     finally:
         selector.close()
-    outcome.output = output.decode("utf-8", errors="replace")
+    outcome.output_bytes = bytes(output)
     outcome.output_truncated = dropped > 0
     return outcome

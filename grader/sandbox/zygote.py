@@ -126,9 +126,8 @@ def _child(request: dict[str, Any], fds: list[int]) -> None:
         task_fd, result_fd, output_fd = fds
         _harden(request, task_fd, result_fd, output_fd)
         frame = read_frame_blocking(task_fd, MAX_TASK_BYTES)
-        os.close(task_fd)
-        if frame is not None:
-            harness.run_task(frame.header, frame.body, result_fd)
+        if frame is not None:  # the task pipe stays open: the grader acknowledges each exercise on it
+            harness.run_task(frame.header, frame.body, result_fd, task_fd)
     except BaseException:  # noqa: BLE001 - a child must never fall back into the zygote's loop
         code = 70
         try:
