@@ -314,7 +314,8 @@ def _judge_call(exercise: Exercise, reference: Reference, target: Target, trial:
         generator = torch.Generator().manual_seed(len(label) * 1009 + int(got.numel()))
         scale = 1.0 / target.accumulate
         verdict = check_gradient(problem.function, problem.x, got.to(torch.float64) * scale, order=problem.order,
-                                 w=problem.direction, rtol=tol.rtol, atol=tol.atol * scale, generator=generator)
+                                 w=problem.direction, rtol=tol.rtol, atol=tol.atol * scale, generator=generator,
+                                 memo=trial.fd_memo.setdefault(target.function, {}))
         if not verdict.stable:
             outcomes["finite_differences"] = TrialOutcome(label, True, verdict.message, skipped=True)
         else:

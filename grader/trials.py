@@ -27,6 +27,9 @@ class Trial:
     label: str  # "fixed 1", "random 2"
     inputs: dict[str, torch.Tensor]  # the grader's own copies; the child gets its own bytes
     fd_unstable: set[str] = field(default_factory=set)  # targets whose finite differences are not judged here
+    # Finite-difference estimates per target, computed at the first answer judged here and reused for
+    # every later one (they depend on the reference and the inputs only).
+    fd_memo: dict[str, dict] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def description(self) -> str:

@@ -19,7 +19,7 @@ order 2 checks ``got ≈ H(x)·w`` (w defaults to ones).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 
 import torch
@@ -253,9 +253,14 @@ def check_gradient(
     generator: torch.Generator | None = None,
     max_elementwise: int = 64,
     directions: int = 8,
+    memo: MutableMapping[str, tuple[list[torch.Tensor], _Estimates]] | None = None,
 ) -> FDVerdict:
     """Judge ``got`` against finite differences of f at x: elementwise for small x, along
-    ``directions`` random Gaussian directions (drawn from ``generator``) for large x."""
+    ``directions`` random Gaussian directions (drawn from ``generator``) for large x.
+
+    The estimates depend on f, x, w and the directions only, never on ``got``: a caller judging many
+    answers at the same point passes the same ``memo`` and pays for them once.
+    """
     problem = _Problem.make(f, x, order, w)
     if directions < 1:
         raise ValueError(f"directions must be at least 1, not {directions}")
@@ -271,9 +276,17 @@ def check_gradient(
     if x.numel() == 0:
         empty = Mismatch(0.0, 0.0, [], None, None, 0, 0)
         return FDVerdict(True, True, method, 0, "nothing to compare (0 elements)", empty)
+    memo = {} if memo is None else memo
     if method == "elementwise":
-        return _check_elementwise(problem, g, rtol, atol)
-    return _check_directional(problem, g, rtol, atol, _gaussian(x, directions, generator))
+        if method not in memo:
+            memo[method] = ([], _estimate(problem, _basis(x)))
+        return _check_elementwise(problem, g, rtol, atol, memo[method][1])
+    key = f"{method}/{directions}"
+    if key not in memo:
+        chosen = _gaussian(x, directions, generator)
+        memo[key] = (chosen, _estimate(problem, chosen))
+    chosen, estimates = memo[key]
+    return _check_directional(problem, g, rtol, atol, chosen, estimates)
 
 
 # --------------------------------------------------------------------------- the two methods
@@ -287,9 +300,9 @@ def _unstable_verdict(estimates: _Estimates, i: int, method: str, where: str) ->
     return FDVerdict(False, False, method, estimates.evaluations, message, None)
 
 
-def _check_elementwise(problem: _Problem, g: torch.Tensor, rtol: float, atol: float) -> FDVerdict:
+def _check_elementwise(problem: _Problem, g: torch.Tensor, rtol: float, atol: float,
+                       estimates: _Estimates) -> FDVerdict:
     method, x = "elementwise", problem.x
-    estimates = _estimate(problem, _basis(x))
     unstable = estimates.first_unstable()
     if unstable is not None:
         index = unravel(unstable, x.shape)
@@ -305,10 +318,10 @@ def _check_elementwise(problem: _Problem, g: torch.Tensor, rtol: float, atol: fl
 
 
 def _check_directional(
-    problem: _Problem, g: torch.Tensor, rtol: float, atol: float, directions: list[torch.Tensor]
+    problem: _Problem, g: torch.Tensor, rtol: float, atol: float, directions: list[torch.Tensor],
+    estimates: _Estimates,
 ) -> FDVerdict:
     method = "directional"
-    estimates = _estimate(problem, directions)
     k = len(directions)
     unstable = estimates.first_unstable()
     if unstable is not None:
