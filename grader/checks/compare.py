@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from grader.results import Mismatch
+from grader.results import VALUES_CAP, Mismatch, Values
 
 TINY = torch.finfo(torch.float64).tiny  # denominator floor for relative errors (expected == 0)
 
@@ -24,6 +24,7 @@ class Comparison:
     reason: str  # "" when passed, else "shape" | "dtype" | "nonfinite" | "tolerance"
     message: str  # what was compared and by how much (also set when passed)
     mismatch: Mismatch | None  # filled whenever numbers could be compared, also when passed
+    values: Values | None = None  # elements around the worst one, when numbers were compared and failed
 
 
 # --------------------------------------------------------------------------- formatting
@@ -96,6 +97,14 @@ def unravel(flat_index: int, shape: torch.Size | tuple[int, ...] | list[int]) ->
     return index[::-1]
 
 
+def element_values(got: torch.Tensor, expected: torch.Tensor, worst: int) -> Values:
+    """At most ``VALUES_CAP`` consecutive flat elements of both tensors, the worst one among them."""
+    n = got.numel()
+    start = min(max(worst - VALUES_CAP // 2, 0), max(n - VALUES_CAP, 0))
+    window = slice(start, start + VALUES_CAP)
+    return Values(start, got.reshape(-1)[window].tolist(), expected.reshape(-1)[window].tolist())
+
+
 def _at(index: list[int]) -> str:
     return f" at {format_index(index)}" if index else ""
 
@@ -135,7 +144,8 @@ def nonfinite_comparison(
     count = int(bad.sum())
     if count == 0:
         return None
-    first = unravel(int(bad.reshape(-1).nonzero()[0]), got.shape)
+    first_flat = int(bad.reshape(-1).nonzero()[0])
+    first = unravel(first_flat, got.shape)
     got_value = float(got.reshape(-1)[bad.reshape(-1)][0])
     expected_value = None if expected is None else float(expected.reshape(-1)[bad.reshape(-1)][0])
     what = f"got {format_number(got_value)}" + (
@@ -154,7 +164,8 @@ def nonfinite_comparison(
         mismatched=count,
         total=got.numel(),
     )
-    return Comparison(False, "nonfinite", message, mismatch)
+    values = None if expected is None else element_values(got, expected, first_flat)
+    return Comparison(False, "nonfinite", message, mismatch, values)
 
 
 # --------------------------------------------------------------------------- comparison
@@ -226,4 +237,4 @@ def compare(
         )
     outside = "outside" if n == 1 else f"{mismatch.mismatched} of {n} elements outside"
     message = f"{head}: got {got_text}, {expected_name} {expected_text} ({outside} {tolerance})"
-    return Comparison(False, "tolerance", message, mismatch)
+    return Comparison(False, "tolerance", message, mismatch, element_values(g, e, worst))

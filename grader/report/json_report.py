@@ -55,6 +55,9 @@ _FLOAT_FIELDS = frozenset(
 
 
 def _restore_field(key: str, value: Any) -> Any:
-    if key in _FLOAT_FIELDS and isinstance(value, str) and value in NON_FINITE:
-        return NON_FINITE[value]
+    if key in _FLOAT_FIELDS:
+        if isinstance(value, str) and value in NON_FINITE:
+            return NON_FINITE[value]
+        if isinstance(value, list):  # Values.got / Values.expected: lists of floats
+            return [NON_FINITE.get(item, item) if isinstance(item, str) else item for item in value]
     return _restore(value)
