@@ -8,6 +8,7 @@ from grader.catalog import SelectionError, default_catalog, select
 from grader.results import SubmissionResult
 from grader.sandbox.runner import Sandbox
 from grader.spec import SpecError, load_catalog
+from grader.spec.model import Exercise
 from grader.submission import SubmissionError, read_submission
 
 
@@ -17,8 +18,13 @@ class CheckError(Exception):
 
 def check_submission(path: Path, sandbox: Sandbox, *, exercises_dir: Path | None = None,
                      only: tuple[str, ...] = (), seed: int = 0, jobs: int = 2) -> SubmissionResult:
-    from grader.grading import Grader
+    _, exercises = load_exercises(exercises_dir)
+    return grade_submission(path, sandbox, exercises, only=only, seed=seed, jobs=jobs)
 
+
+def load_exercises(exercises_dir: Path | None = None) -> tuple[Path, list[Exercise]]:
+    """The catalog folder used and its exercises. Call it after the sandbox forked its zygote, so the
+    zygote (and every child) holds no spec in its memory."""
     try:
         catalog = exercises_dir or default_catalog()
         exercises = load_catalog(catalog)
@@ -26,6 +32,14 @@ def check_submission(path: Path, sandbox: Sandbox, *, exercises_dir: Path | None
         raise CheckError(str(exc)) from None
     if not exercises:
         raise CheckError(f"no exercises in {catalog}")
+    return catalog, exercises
+
+
+def grade_submission(path: Path, sandbox: Sandbox, exercises: list[Exercise], *, only: tuple[str, ...] = (),
+                     seed: int = 0, jobs: int = 2) -> SubmissionResult:
+    """One file against a loaded catalog: what ``check``, ``ci`` and the pytest plugin share."""
+    from grader.grading import Grader
+
     try:
         submission = read_submission(path)
     except SubmissionError as exc:

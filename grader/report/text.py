@@ -7,9 +7,7 @@ sequences: a report rendered without colour must contain no escape codes at all.
 
 from __future__ import annotations
 
-import math
 import os
-import re
 import shutil
 import sys
 from collections.abc import Iterator
@@ -21,20 +19,38 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from grader.report.common import clean_text as _clean
+from grader.report.common import points as _points
 from grader.results import CheckResult, ExerciseResult, Mismatch, SubmissionResult, TrialOutcome
 
 MARKS = {"passed": ("✓", "green"), "failed": ("✗", "red"), "error": ("!", "yellow")}
 MAX_AUTO_WIDTH = 120  # wider lines are hard to read, however wide the terminal
 OUTPUT_HEAD, OUTPUT_TAIL = 10, 20  # lines of student output shown unless verbose
 
-_ESCAPE_SEQUENCE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
 
 def render_text(
     result: SubmissionResult, *, verbose: bool = False, color: bool | None = None, width: int | None = None
 ) -> str:
     """The whole report as a string; ``color=None`` means colour only on a terminal without NO_COLOR."""
+    return _print(_report(result, verbose), color=color, width=width)
+
+
+def render_exercise(exercise: ExerciseResult, *, verbose: bool = False, color: bool | None = False,
+                    width: int | None = 100) -> str:
+    """One exercise's status line and details, as in the full report.
+
+    For formats that embed the terminal report per exercise (a JUnit failure body, a pytest failure).
+    """
+
+    def lines() -> Iterator[RenderableType]:
+        yield _status_line(exercise)
+        for indent, line in _exercise_details(exercise, verbose):
+            yield Padding(line, (0, 0, 0, indent), expand=False)
+
+    return _print(lines(), color=color, width=width)
+
+
+def _print(renderables: Iterator[RenderableType], *, color: bool | None, width: int | None) -> str:
     use_color = _color_wanted(color)
     buffer = StringIO()
     console = Console(
@@ -50,7 +66,7 @@ def render_text(
         emoji=False,
         highlight=False,
     )
-    for renderable in _report(result, verbose):
+    for renderable in renderables:
         console.print(renderable)
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
 
@@ -82,6 +98,8 @@ def _report(result: SubmissionResult, verbose: bool) -> Iterator[RenderableType]
     yield Text(f"{passed}/{len(result.exercises)} exercises passed · score {score}", style="bold")
     for note in result.notes:
         yield _hang(Text("note: ", "dim"), _clean(note))
+    for flag in result.review:  # not scored: the instructor sees what the student sees
+        yield _hang(Text("for review: ", "dim"), _clean(f"line {flag.line}: {flag.message}"))
 
 
 def _summary_table(exercises: list[ExerciseResult]) -> Table:
@@ -205,26 +223,8 @@ def _output(output: str, truncated: bool, verbose: bool) -> Iterator[Line]:
     yield 4, table
 
 
-def _clean(text: str) -> str:
-    """Text safe to show: no escape sequences, a carriage return overwrites as on a terminal."""
-    text = _ESCAPE_SEQUENCE.sub("", text).replace("\r\n", "\n")
-    text = "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
-    return _CONTROL.sub("\ufffd", text)
-
-
 def _g(value: float, digits: int) -> str:
     return f"{value:.{digits}g}"  # also spells nan and inf
-
-
-def _num(value: float) -> str:
-    """Points: at most two decimals, no trailing zeros ("74.5", "10", "3.33")."""
-    if not math.isfinite(value):
-        return _g(value, 3)
-    return f"{round(value, 2) + 0.0:.2f}".rstrip("0").rstrip(".")
-
-
-def _points(score: float, max_score: float) -> str:
-    return f"{_num(score)}/{_num(max_score)}"
 
 
 def _seconds(value: float) -> str:

@@ -1,0 +1,124 @@
+"""Gradescope autograder bundles: ``grader gradescope build`` writes the zip, ``grader gradescope run``
+is what its ``run_autograder`` calls for each submission.
+
+The zip holds, at its root (Gradescope's autograder specification):
+
+- ``setup.sh``: installs the grader's dependencies at the exact versions this grader runs with
+  (``requirements.txt``); the grader itself is shipped as source in ``lib/`` (no index needed for it);
+- ``run_autograder``: grades ``/autograder/submission`` against ``exercises/`` and writes
+  ``/autograder/results/results.json``; ``GRADER_AUTOGRADER_ROOT`` moves ``/autograder`` (tests) and
+  ``GRADER_PYTHON`` chooses the interpreter;
+- ``exercises/``: the catalog, copied at build time, so what is graded is what was built.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+import zipfile
+from importlib import metadata
+from pathlib import Path
+
+import grader
+from grader.report.gradescope import GradescopeOptions, error_document, gradescope_document
+
+DEFAULT_ROOT = Path("/autograder")
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once, when it builds the autograder image: the grader's dependencies, pinned to
+# the versions of the grader that built this bundle (autograd-grader {version}).
+set -euo pipefail
+cd "$(dirname "$0")"
+python3 -m pip install --no-cache-dir -r requirements.txt
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for every submission. GRADER_AUTOGRADER_ROOT replaces /autograder (for tests),
+# GRADER_PYTHON the interpreter. The grader always writes results/results.json, even for a submission
+# it cannot read (score 0 and the reason), so the student sees why.
+set -uo pipefail
+ROOT="${GRADER_AUTOGRADER_ROOT:-/autograder}"
+export PYTHONPATH="$ROOT/source/lib${PYTHONPATH:+:$PYTHONPATH}"
+exec "${GRADER_PYTHON:-python3}" -m grader gradescope run --root "$ROOT"
+"""
+
+
+class BundleError(Exception):
+    """The bundle cannot be built (no catalog, unwritable output): a usage error."""
+
+
+def pinned_requirements() -> list[str]:
+    """The grader's runtime requirements, each pinned to the installed version (markers kept)."""
+    lines = []
+    for requirement in metadata.requires("autograd-grader") or []:
+        spec, _, marker = requirement.partition(";")
+        if "extra" in marker:
+            continue  # test and cluster extras are not needed to grade
+        name = re.match(r"[A-Za-z0-9._-]+", spec.strip())
+        if name is None:
+            continue
+        try:
+            version = metadata.version(name.group(0)).split("+", 1)[0]  # "2.13.0+cpu" is not on the index
+            pinned = f"{name.group(0)}=={version}"
+        except metadata.PackageNotFoundError:  # e.g. tomli, needed only below Python 3.11
+            pinned = spec.strip()
+        lines.append(pinned + (f"; {marker.strip()}" if marker else ""))
+    return lines
+
+
+def build_bundle(exercises: Path, out: Path) -> Path:
+    """Write the autograder zip for the catalog at ``exercises``."""
+    from grader.spec import SpecError, load_catalog
+
+    try:
+        if not load_catalog(exercises):
+            raise BundleError(f"no exercises in {exercises}")
+    except SpecError as exc:
+        raise BundleError(str(exc)) from None
+    package = Path(grader.__file__).resolve().parent
+    files: dict[str, tuple[bytes, bool]] = {  # name in the zip: (content, executable)
+        "setup.sh": (SETUP_SH.format(version=grader.__version__).encode(), True),
+        "run_autograder": (RUN_AUTOGRADER.encode(), True),
+        "requirements.txt": ("\n".join(pinned_requirements()).encode() + b"\n", False),
+    }
+    for folder, prefix, skip in ((package, "lib/grader", "_catalog"), (exercises, "exercises", None)):
+        for path in sorted(folder.rglob("*")):
+            relative = path.relative_to(folder)
+            if path.is_file() and "__pycache__" not in relative.parts and relative.parts[0] != skip:
+                files[f"{prefix}/{relative.as_posix()}"] = (path.read_bytes(), False)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
+            for name, (content, executable) in files.items():
+                info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))  # same catalog, same zip
+                info.external_attr = (0o755 if executable else 0o644) << 16 | stat.S_IFREG << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                bundle.writestr(info, content)
+    except OSError as exc:
+        raise BundleError(f"cannot write {out}: {exc.strerror or exc}") from None
+    return out
+
+
+def run_autograder(root: Path, sandbox: object, options: GradescopeOptions = GradescopeOptions()) -> tuple[dict, str]:
+    """Grade ``root/submission`` and write ``root/results/results.json``; returns it and a text report."""
+    from grader.report.text import render_text
+    from grader.session import CheckError, check_submission
+
+    results = root / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    try:
+        result = check_submission(root / "submission", sandbox, exercises_dir=root / "source" / "exercises")
+        result.submission = _student_name(root / "submission", result.submission)
+        document, report = gradescope_document(result, options), render_text(result, color=False, width=100)
+    except CheckError as exc:
+        document, report = error_document(f"The autograder could not grade this submission: {exc}", options), str(exc)
+    (results / "results.json").write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
+    return document, report
+
+
+def _student_name(folder: Path, given: str) -> str:
+    """The submitted file's name, not the path inside Gradescope's container."""
+    files = [p.name for p in folder.iterdir() if p.suffix in (".py", ".ipynb")] if folder.is_dir() else []
+    return files[0] if len(files) == 1 else Path(given).name
+

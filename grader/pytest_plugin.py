@@ -1,0 +1,138 @@
+"""pytest plugin: in a homework repository, ``pytest`` grades the student's file, one test per exercise.
+
+Configure it in the homework repository (command line options win over ini keys)::
+
+    [tool.pytest.ini_options]
+    grader_submission = ["homework.py"]     # or: pytest --grader-submission homework.py
+    grader_exercises = "course/exercises"   # or: pytest --grader-exercises DIR (default: as grader check)
+
+Each configured file becomes a collector with one item per exercise (a file named after an exercise,
+``dot.py``, has that exercise only, as with ``grader check``), so ``-k dot``, ``-x`` and ``--junitxml``
+work as for any test. A failure shows the grader's diagnosis (the terminal report of that exercise),
+never a traceback of the grader.
+
+Cost when not configured: nothing. This module imports only pytest; the grader, torch and the sandbox
+are imported when a configured file is collected. One sandbox serves the whole session: it is
+started when the first configured file is collected, *before* the catalog is read (as in ``grader
+check``, the zygote must not hold the specs in its memory), and closed when pytest ends.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from grader.results import ExerciseResult
+    from grader.sandbox.runner import Sandbox
+
+_SANDBOX = pytest.StashKey["Sandbox"]()
+_SUBMISSIONS = pytest.StashKey["set[Path]"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("grader", "autograd-grader")
+    group.addoption("--grader-submission", action="append", default=[], metavar="PATH",
+                    help="Student file (.py/.ipynb) to grade, one test per exercise (repeatable).")
+    group.addoption("--grader-exercises", metavar="DIR", help="Exercise catalog (default: as grader check).")
+    parser.addini("grader_submission", type="paths", default=[],
+                  help="Student files to grade, one test per exercise (autograd-grader).")
+    parser.addini("grader_exercises", type="string", default="", help="Exercise catalog (autograd-grader).")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Remember the configured files; nothing else happens in a repository that configures none."""
+    given = config.getoption("grader_submission") or []
+    paths = [Path(config.invocation_params.dir, p) for p in given] or list(config.getini("grader_submission"))
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise pytest.UsageError(f"grader_submission: {', '.join(missing)} not found")
+    config.stash[_SUBMISSIONS] = {p.resolve() for p in paths}
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    submissions = parent.config.stash.get(_SUBMISSIONS, None)
+    if submissions and file_path.resolve() in submissions:
+        return SubmissionFile.from_parent(parent, path=file_path)
+    return None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    sandbox = config.stash.get(_SANDBOX, None)
+    if sandbox is not None:
+        del config.stash[_SANDBOX]
+        sandbox.close()
+
+
+def _sandbox(config: pytest.Config) -> Sandbox:
+    """The session's sandbox, started on first use."""
+    if _SANDBOX not in config.stash:
+        from grader.sandbox.runner import Sandbox
+
+        config.stash[_SANDBOX] = Sandbox()
+    return config.stash[_SANDBOX]
+
+
+def _catalog_dir(config: pytest.Config) -> Path | None:
+    option = config.getoption("grader_exercises")
+    if option:
+        return Path(config.invocation_params.dir, option)
+    ini = config.getini("grader_exercises")
+    return Path(config.rootpath, ini) if ini else None
+
+
+class SubmissionFile(pytest.File):
+    """A student's file: one item per exercise it is graded on."""
+
+    def collect(self) -> Any:
+        from grader.catalog import SelectionError, select
+        from grader.session import CheckError, load_exercises
+        from grader.submission import SubmissionError, read_submission
+
+        _sandbox(self.config)  # before the catalog is read: see the module's docstring
+        try:
+            _, exercises = load_exercises(_catalog_dir(self.config))
+            chosen, _ = select(exercises, (), read_submission(self.path).path.stem)
+        except (CheckError, SubmissionError, SelectionError) as exc:
+            raise self.CollectError(f"grader: {exc}") from None
+        for exercise in chosen:
+            yield ExerciseItem.from_parent(self, name=exercise.id, exercise=exercise)
+
+
+class ExerciseFailed(Exception):
+    """An exercise did not pass: carries its result, which ``repr_failure`` shows."""
+
+    def __init__(self, result: ExerciseResult) -> None:
+        super().__init__(result.message)
+        self.result = result
+
+
+class ExerciseItem(pytest.Item):
+    def __init__(self, *, exercise: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.exercise = exercise
+
+    def runtest(self) -> None:
+        from grader.session import grade_submission
+
+        result = grade_submission(self.path, _sandbox(self.config), [self.exercise], only=(self.exercise.id,),
+                                  jobs=1)
+        exercise = result.exercises[0]
+        if exercise.status != "passed":
+            raise ExerciseFailed(exercise)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        from grader.session import CheckError
+
+        if isinstance(excinfo.value, ExerciseFailed):
+            from grader.report.text import render_exercise
+
+            return render_exercise(excinfo.value.result, color=False, width=100).rstrip("\n")
+        if isinstance(excinfo.value, CheckError):
+            return f"grader: {excinfo.value}"
+        return super().repr_failure(excinfo, style)  # a grader bug: its traceback helps fix it
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, f"{self.exercise.id}: {self.exercise.title}"
