@@ -81,17 +81,56 @@ def read_submission(path: Path) -> Submission:
         path = _single_file_in(path)
     elif not path.exists():
         raise SubmissionError(f"{path} does not exist.")
+    return submission_from_bytes(_read_bytes(path, _limit_for(path)), path)
+
+
+def submission_from_bytes(data: bytes, path: Path) -> Submission:
+    """A submission from its bytes; ``path`` names it (suffix, messages). Batch workers receive bytes."""
+    path = Path(path)
+    limit = _limit_for(path)
+    if len(data) > limit:
+        raise SubmissionError(f"{path.name} is too large to grade ({_mib(len(data))}; the limit is {_mib(limit)}).")
+    text = _decode(data, path.name)
+    if path.suffix.lower() == ".py":
+        return Submission(path, path.name, "py", text, tuple(_py_cells(text)))
+    return _read_notebook(path, text)
+
+
+def _limit_for(path: Path) -> int:
+    """Largest accepted file for this suffix; anything but .py/.ipynb is refused with a reason."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise SubmissionError(
             f"{path.name} is neither a Python file (.py) nor a Jupyter notebook (.ipynb); "
             "hand in one of those."
         )
-    limit = MAX_NOTEBOOK_BYTES if suffix == ".ipynb" else MAX_SOURCE_BYTES
-    text = _decode(_read_bytes(path, limit), path.name)
-    if suffix == ".py":
-        return Submission(path, path.name, "py", text, tuple(_py_cells(text)))
-    return _read_notebook(path, text)
+    return MAX_NOTEBOOK_BYTES if suffix == ".ipynb" else MAX_SOURCE_BYTES
+
+
+def combine_submissions(parts: list[Submission], path: Path) -> Submission:
+    """Several files of one student as one program, in the given order (batch: a folder of files).
+
+    Each file becomes cells of the combined program, so definitions from every file are visible; a
+    comment line naming the file precedes it. Line numbers in feedback count in the combined program.
+    """
+    if len(parts) == 1:
+        return parts[0]
+    program: list[str] = []
+    cells: list[Cell] = []
+    notes: list[str] = [f"graded {', '.join(p.name for p in parts)} together as one program, in this order "
+                        "(line numbers count in that program)"]
+    for part in parts:
+        program.append(f"# ---- {part.name} ----\n")
+        offset = sum(text.count("\n") for text in program)
+        source = part.source if part.source.endswith("\n") or not part.source else part.source + "\n"
+        program.append(source)
+        for cell in part.cells or (Cell(source, 1, 1),):
+            cells.append(Cell(cell.source, cell.first_line + offset, len(cells) + 1))
+        notes += [f"{part.name}: {note}" for note in part.notes]
+    source = "".join(program)
+    if len(source.encode("utf-8")) > MAX_SOURCE_BYTES:
+        raise SubmissionError(f"The code handed in is too large to grade (the limit is {_mib(MAX_SOURCE_BYTES)}).")
+    return Submission(path, path.name, "py", source, tuple(cells), tuple(notes))
 
 
 def _single_file_in(directory: Path) -> Path:

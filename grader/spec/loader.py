@@ -52,6 +52,9 @@ __all__ = [
 #: names ``reference`` defines. Expressions using anything else are reported as unknown names.
 EXPRESSION_GLOBALS: tuple[str, ...] = ("torch", "math")
 
+#: Files a catalog folder is read from.
+SPEC_FILE_SUFFIXES: tuple[str, ...] = (".yaml", ".yml")
+
 #: Target keys that only make sense when differentiating.
 GRADIENT_ONLY_KEYS: tuple[str, ...] = ("wrt", "gradient", "constants", "order", "direction", "accumulate")
 
@@ -332,6 +335,15 @@ def _freeze(value: object) -> object:
     return value
 
 
+def build_trials(raw: Mapping[str, Any]) -> Trials:
+    """Schema-valid ``trials`` data -> Trials (also used for hidden trials, grader/spec/hidden.py)."""
+    return Trials(
+        fixed=tuple(dict(entry) for entry in raw.get("fixed", [])),
+        random=int(raw.get("random", Trials.random)),
+        shapes=tuple({name: tuple(map(int, shape)) for name, shape in entry.items()} for entry in raw.get("shapes", [])),
+    )
+
+
 class _Builder:
     """Schema-valid data -> Exercise, plus the semantic checks the schema cannot express."""
 
@@ -365,14 +377,7 @@ class _Builder:
             functions=functions,
             targets=tuple(self.target(i, raw, by_name) for i, raw in enumerate(data["targets"])),
             inputs=tuple(self.input(name, raw) for name, raw in data["inputs"].items()),
-            trials=Trials(
-                fixed=tuple(dict(entry) for entry in raw_trials.get("fixed", [])),
-                random=int(raw_trials.get("random", Trials.random)),
-                shapes=tuple(
-                    {name: tuple(map(int, shape)) for name, shape in entry.items()}
-                    for entry in raw_trials.get("shapes", [])
-                ),
-            ),
+            trials=build_trials(raw_trials),
             checks=tuple(
                 CheckConfig(
                     name,
@@ -642,7 +647,7 @@ def load_catalog(root: Path) -> list[Exercise]:
     root = Path(root)
     if not root.is_dir():
         raise SpecError([Problem(str(root), None, "", "not a directory")])
-    paths = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    paths = sorted(p for p in root.rglob("*") if p.suffix in SPEC_FILE_SUFFIXES and p.is_file())
     problems: list[Problem] = []
     by_id: dict[str, Exercise] = {}
     for path in paths:

@@ -1,0 +1,1 @@
+"""Batch grading for instructors: discovery, resumable store, executors, outputs, progress."""
