@@ -21,6 +21,16 @@ def sandbox():
 
 
 @pytest.fixture(scope="session")
+def bare_grader():
+    """A grader whose children have fork, rlimits and process groups only: the fallback where the
+    kernel offers no namespaces, Landlock or seccomp."""
+    from grader.grading import Grader
+
+    with Sandbox(layers=()) as box:
+        yield Grader(box, seed=0)
+
+
+@pytest.fixture(scope="session")
 def catalog():
     from grader.spec import load_catalog
 

@@ -151,13 +151,14 @@ def test_mutating_torch_in_the_child_changes_nothing_in_the_grader(tmp_path, gra
     assert again.status == "passed"
 
 
-def test_a_process_forked_by_student_code_does_not_outlive_the_run(tmp_path, grader_, catalog):
+def test_a_process_forked_by_student_code_does_not_outlive_the_run(tmp_path, bare_grader, catalog):
+    # Without seccomp (which refuses fork outright), the process group kill is what ends it.
     pid_file = tmp_path / "grandchild.pid"
     body = GOOD_DOT.replace("    x.requires_grad_(True)", "    import os, time\n    if os.fork() == 0:\n"
                             f"        open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
                             "        time.sleep(60)\n        os._exit(0)\n    time.sleep(0.2)\n"
                             "    x.requires_grad_(True)")
-    result = _grade(tmp_path, grader_, catalog, body)
+    result = _grade(tmp_path, bare_grader, catalog, body)
     assert result.status == "passed", feedback_text(result)
     pid = int(pid_file.read_text())
     deadline = time.monotonic() + 3

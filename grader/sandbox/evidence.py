@@ -88,6 +88,14 @@ class LoadReport:
 
 
 @dataclass
+class Tampering:
+    """The student's code reached into the grader's machinery: its evidence cannot be trusted."""
+
+    what: str
+    line: int | None
+
+
+@dataclass
 class RunEvidence:
     load: LoadReport | None
     calls: dict[str, CallReport]
@@ -98,6 +106,7 @@ class RunEvidence:
     output: str
     output_truncated: bool
     wall: float
+    tampering: list[Tampering] = field(default_factory=list)
 
 
 def _text(value: Any, default: str = "") -> str:
@@ -194,6 +203,7 @@ class _Segment:
     calls: dict[str, CallReport] = field(default_factory=dict)
     begin: tuple[int, float] = (0, 0.0)  # output offset and time at ``begin``
     end: tuple[int, float] | None = None
+    tampering: list[Tampering] = field(default_factory=list)
 
 
 def split_run(outcome: RunOutcome, exercises: dict[str, list[str]]) -> tuple[dict[str, RunEvidence], list[str]]:
@@ -207,11 +217,15 @@ def split_run(outcome: RunOutcome, exercises: dict[str, list[str]]) -> tuple[dic
     load_mark = 0
     segments: dict[str, _Segment] = {}
     current: str | None = None
+    loading_tampering: list[Tampering] = []
     channel_error = outcome.channel_error
     for frame, mark in zip(outcome.frames, outcome.marks):
         try:
             event = frame.header.get("event")
-            if event == "load" and load is None:
+            if event == "tamper":
+                note = Tampering(_text(frame.header.get("what"), "?")[:200], _line(frame.header.get("line")))
+                (segments[current].tampering if current is not None else loading_tampering).append(note)
+            elif event == "load" and load is None:
                 defined = frame.header.get("defined")
                 load = LoadReport(
                     error=_error(frame.header.get("error")),
@@ -263,6 +277,7 @@ def split_run(outcome: RunOutcome, exercises: dict[str, list[str]]) -> tuple[dic
             channel_error=None if ended else channel_error, output=text,
             output_truncated=outcome.output_truncated and stop[0] >= len(output),
             wall=max(0.0, stop[1] - began),
+            tampering=loading_tampering + segment.tampering,
         )
     pending = [e for e in exercises if e not in evidence]
     return evidence, pending

@@ -48,6 +48,108 @@ class CallEvidence:
 class _State:
     evidence: CallEvidence | None = None
     forbidden: frozenset[str] = frozenset()
+    filename: str = ""
+    result_fd: int = -1
+    tamper_reported: int = 0
+    audit_installed: bool = False
+    torch_snapshot: dict[str, Any] = {}
+    auditing: bool = False  # re-entrancy guard: the audit hook's own frame lookups are audited too
+
+
+MAX_TAMPER_FRAMES = 20
+
+# Audit events that let code reach into the grader's machinery (its recorders, its evidence, torch's
+# patched functions). Raised by student code, they make provenance and forbidden-operation evidence
+# untrustworthy, so the grader fails those checks; the same calls from torch or the stdlib are normal.
+_WATCHED_EVENTS = {
+    "gc.get_objects": "looked through every live object (gc.get_objects)",
+    "gc.get_referrers": "looked for the objects referring to another (gc.get_referrers)",
+    "gc.get_referents": "looked inside objects (gc.get_referents)",
+    "sys._getframe": "inspected the interpreter's frames (sys._getframe)",
+    "sys._current_frames": "inspected the interpreter's frames (sys._current_frames)",
+    "sys.settrace": "installed a tracer (sys.settrace)",
+    "sys.setprofile": "installed a profiler hook (sys.setprofile)",
+}
+_FRAME_ATTRIBUTES = {"tb_frame", "gi_frame", "cr_frame", "ag_frame"}
+
+
+def _from_student(depth: int) -> int | None:
+    """The line, when the code ``depth`` frames up the stack is the student's (their file or exec'd text)."""
+    try:
+        frame = sys._getframe(depth + 1)
+    except ValueError:
+        return None
+    name = frame.f_code.co_filename
+    if name == _State.filename or (name.startswith("<") and not name.startswith("<frozen")):
+        return frame.f_lineno or 0
+    return None
+
+
+def _tamper_event(event: str, args: tuple[Any, ...]) -> str | None:
+    """What the event means when the student's code raised it, or None when it is harmless."""
+    if event in _WATCHED_EVENTS:
+        return _WATCHED_EVENTS[event]
+    if event.startswith("ctypes."):
+        return f"used ctypes ({event})"
+    if event == "object.__getattr__" and len(args) > 1 and args[1] in _FRAME_ATTRIBUTES:
+        return f"reached interpreter frames ({args[1]})"
+    if event in ("object.__setattr__", "object.__delattr__") and args:
+        owner = getattr(args[0], "__module__", "") or ""
+        if isinstance(owner, str) and owner.split(".")[0] in ("torch", "grader"):
+            name = getattr(args[0], "__qualname__", type(args[0]).__name__)
+            return f"patched {owner}.{name}.{args[1] if len(args) > 1 else '?'}"
+    if event == "import" and args and isinstance(args[0], str) and args[0].split(".")[0] == "grader":
+        return f"imported the grader's own module {args[0]}"
+    return None
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    """Report tampering at once on the result pipe: a report already sent cannot be taken back."""
+    if _State.auditing or _State.result_fd < 0 or _State.tamper_reported >= MAX_TAMPER_FRAMES:
+        return
+    _State.auditing = True
+    try:
+        what = _tamper_event(event, args)
+        line = _from_student(1) if what else None
+        if what and line is not None:
+            _report_tampering(what, line or None)
+    except Exception:  # noqa: BLE001 - an audit hook must never break the code it watches
+        pass
+    finally:
+        _State.auditing = False
+
+
+def _hide_grader_modules() -> None:
+    """``import grader...`` in student code must load from disk, which the sandbox refuses."""
+    for name in [n for n in sys.modules if n == "grader" or n.startswith("grader.")]:
+        del sys.modules[name]
+
+
+def _trap_forbidden(names: frozenset[str]) -> None:
+    """Wrap each forbidden function where students reach it (``torch.cos``, ``x.cos()``, ``x.cos_()``),
+    so disabling torch-function modes does not hide a call from the trace."""
+    for owner in (torch, torch.Tensor, torch.special, torch.nn.functional):
+        for name in names:
+            for attribute in (name, name + "_"):
+                original = getattr(owner, attribute, None)
+                if callable(original) and not hasattr(original, "__grader_trap__"):
+                    setattr(owner, attribute, _trap(attribute, original))
+
+
+def _trap(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    def trapped(*args: Any, **kwargs: Any) -> Any:
+        _note_forbidden(name)
+        return original(*args, **kwargs)
+
+    trapped.__grader_trap__ = True  # type: ignore[attr-defined]
+    trapped.__doc__ = getattr(original, "__doc__", None)
+    return trapped
+
+
+def _note_forbidden(name: str) -> None:
+    evidence = _State.evidence
+    if evidence is not None and name.rstrip("_") in _State.forbidden and len(evidence.forbidden) < 100:
+        evidence.forbidden.append({"op": name, "line": student_line(evidence.filename)})
 
 
 def student_line(filename: str, tb: types.TracebackType | None = None) -> int | None:
@@ -184,20 +286,21 @@ class _ForbiddenOps(TorchFunctionMode):
     """Notes each call of a forbidden torch function (``torch.cos``, ``x.cos()``, ``cos_``) by name."""
 
     def __torch_function__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
-        name = getattr(func, "__name__", "") or ""
-        evidence = _State.evidence
-        if evidence is not None and name.rstrip("_") in _State.forbidden:
-            if len(evidence.forbidden) < 100:
-                evidence.forbidden.append({"op": name, "line": student_line(evidence.filename)})
+        if not hasattr(func, "__grader_trap__"):  # a trap notes its own calls
+            _note_forbidden(getattr(func, "__name__", "") or "")
         return func(*args, **(kwargs or {}))
 
 
 def install_autograd_recorder() -> None:
-    """Route ``backward`` and ``torch.autograd.grad`` through recorders (Tensor.backward calls the former)."""
+    """Route ``backward`` and ``torch.autograd.grad`` through recorders (Tensor.backward calls the former),
+    and watch for tampering (audit hooks cannot be removed once added)."""
     if not hasattr(torch.autograd.backward, "__wrapped__"):
         torch.autograd.backward = _wrap_backward(torch.autograd.backward)
     if not hasattr(torch.autograd.grad, "__wrapped__"):
         torch.autograd.grad = _wrap_grad(torch.autograd.grad)
+    if not _State.audit_installed:
+        sys.addaudithook(_audit)
+        _State.audit_installed = True
 
 
 def _error(exc: BaseException, filename: str) -> dict[str, Any]:
@@ -269,7 +372,11 @@ def run_task(header: dict[str, Any], body: bytes, result_fd: int, ack_fd: int) -
     # Forbidden operations are traced while loading too (any exercise's), and per exercise in its calls.
     every_forbidden = _op_names([op for e in exercises for op in e.get("forbidden", [])])
     _State.forbidden = every_forbidden
+    _trap_forbidden(every_forbidden)
     mode = _ForbiddenOps() if every_forbidden else None
+    _State.filename, _State.result_fd = filename, result_fd
+    _State.torch_snapshot = _snapshot_torch()  # after the grader's own traps, before any student line
+    _hide_grader_modules()
 
     namespace: dict[str, Any] = {"__name__": "submission", "__file__": filename, "__builtins__": builtins}
     evidence = CallEvidence(filename)
@@ -286,6 +393,7 @@ def run_task(header: dict[str, Any], body: bytes, result_fd: int, ack_fd: int) -
         load["error"] = _error(exc, filename)
     finally:
         _State.evidence = None
+    _check_torch(_State.torch_snapshot)
     load["forbidden"] = evidence.forbidden
     wanted = {name for e in exercises for name in e.get("functions", [])}
     load["defined"] = sorted(name for name in wanted if callable(namespace.get(name)))
@@ -331,12 +439,42 @@ def _run_call(call: dict[str, Any], namespace: dict[str, Any], inputs: list[torc
         frame["error"] = _error(exc, filename)
     finally:
         _State.evidence = None
+    _check_torch(_State.torch_snapshot)
     if frame["status"] == "ok":
         frame["value"] = _describe_value(value, arguments, evidence.writer)
     frame["arguments"] = _arguments_after(arguments)
     frame["records"] = evidence.records
     frame["forbidden"] = evidence.forbidden
     return frame, evidence.writer.body()
+
+
+def _report_tampering(what: str, line: int | None = None) -> None:
+    if _State.result_fd >= 0 and _State.tamper_reported < MAX_TAMPER_FRAMES:
+        _State.tamper_reported += 1
+        write_frame(_State.result_fd, {"event": "tamper", "what": what[:200], "line": line})
+
+
+def _snapshot_torch() -> dict[str, Any]:
+    """What a call must leave as it found it: torch.Tensor's methods and the autograd entry points.
+    (Assigning a class attribute raises no audit event, so the harness compares after each call.)"""
+    return {**{f"Tensor.{k}": v for k, v in vars(torch.Tensor).items()},
+            "autograd.backward": torch.autograd.backward, "autograd.grad": torch.autograd.grad}
+
+
+def _check_torch(snapshot: dict[str, Any]) -> None:
+    """Patching torch is tampering (reported); the originals are put back for the calls that follow."""
+    now = _snapshot_torch()
+    if now == snapshot:
+        return
+    for key, original in snapshot.items():  # new attributes may be torch's own lazy set-up: only changes count
+        if now.get(key, _MISSING) is original:
+            continue
+        _report_tampering(f"patched torch.{key}")
+        owner, name = (torch.Tensor, key[7:]) if key.startswith("Tensor.") else (torch.autograd, key[9:])
+        setattr(owner, name, original)
+
+
+_MISSING = object()
 
 
 def _flush_student_output() -> None:

@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from queue import Empty, Queue
 from typing import Any
 
@@ -76,13 +77,30 @@ class RunOutcome:
         return any(f.header.get("event") == "done" for f in self.frames)
 
 
-class Sandbox:
-    """One zygote, forking a hardened child per ``run``."""
+_PR_SET_DUMPABLE = 4
 
-    def __init__(self) -> None:
+
+class Sandbox:
+    """One zygote, forking a hardened child per ``run``.
+
+    ``hidden``: paths no child may read even where they lie inside the Python installation (the
+    grader's own package, which may carry catalogs with references, is always hidden). ``required``:
+    children refuse to run student code when a protection layer the machine offers fails to apply
+    (callers check ``missing_layers`` for those it lacks). ``layers``: which kernel layers to use
+    (default: every one, see ``grader.sandbox.layers``); ``()`` leaves fork, limits and rlimits only.
+    """
+
+    def __init__(self, *, hidden: list[str] | tuple[str, ...] = (), required: bool = False,
+                 layers: tuple[str, ...] | None = None) -> None:
+        _make_undumpable()
+        self.workdir_root = tempfile.mkdtemp(prefix="grader-sandbox-")
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.zygote_pid = _fork_zygote(child)
+        hidden = [str(Path(__file__).resolve().parents[1]), *hidden]  # the grader package
+        self.zygote_pid = _fork_zygote(child, hidden=hidden, workdir_root=self.workdir_root, required=required,
+                                       layers=layers)
         child.close()
+        self._layers: dict[str, dict[str, Any]] | None = None
+        self._layers_ready = threading.Event()
         self._sock = parent
         self._send_lock = threading.Lock()
         self._waiting: dict[str, Queue[dict[str, Any]]] = {}
@@ -103,12 +121,26 @@ class Sandbox:
                     for queue in self._waiting.values():
                         queue.put({"error": "zygote exited"})
                     self._closed = True
+                self._layers_ready.set()
                 return
             message = json.loads(data)
+            if message.get("event") == "layers":
+                self._layers = message.get("layers") or {}
+                self._layers_ready.set()
+                continue
             with self._waiting_lock:
                 queue = self._waiting.get(str(message.get("task")))
             if queue is not None:
                 queue.put(message)
+
+    def layers(self, timeout: float = ZYGOTE_START_TIMEOUT) -> dict[str, dict[str, Any]]:
+        """Each protection layer: ``{"available": bool, "detail": str}`` as probed by the zygote."""
+        if not self._layers_ready.wait(timeout) or self._layers is None:
+            raise SandboxError("the sandbox's zygote did not start")
+        return self._layers
+
+    def missing_layers(self) -> list[str]:
+        return [name for name, layer in self.layers().items() if not layer.get("available")]
 
     def run(self, header: dict[str, Any], body: bytes, limits: Limits, *, filename: str) -> RunOutcome:
         """Run one task (see ``harness.run_task`` for the header) in a fresh child."""
@@ -119,7 +151,7 @@ class Sandbox:
             task_id = str(self._counter)
             replies: Queue[dict[str, Any]] = Queue()
             self._waiting[task_id] = replies
-        workdir = tempfile.mkdtemp(prefix="grader-child-")
+        workdir = tempfile.mkdtemp(prefix="child-", dir=self.workdir_root)
         task_r, task_w = os.pipe()
         result_r, result_w = os.pipe()
         output_r, output_w = os.pipe()
@@ -176,6 +208,7 @@ class Sandbox:
             os.waitpid(self.zygote_pid, 0)
         except (ProcessLookupError, ChildProcessError):
             pass
+        shutil.rmtree(self.workdir_root, ignore_errors=True)
 
     def __enter__(self) -> Sandbox:
         return self
@@ -184,7 +217,18 @@ class Sandbox:
         self.close()
 
 
-def _fork_zygote(sock: socket.socket) -> int:
+def _make_undumpable() -> None:
+    """No core dumps and no /proc/<pid>/mem or ptrace for processes without privileges over us."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _fork_zygote(sock: socket.socket, *, hidden: list[str], workdir_root: str, required: bool,
+                 layers: tuple[str, ...] | None) -> int:
     """Import torch here, once, and fork the zygote from this process.
 
     The grader needs torch itself (references, finite differences), so forking shares that one import
@@ -209,7 +253,7 @@ def _fork_zygote(sock: socket.socket) -> int:
         os.dup2(devnull, 1)
         os.closerange(3, fd)
         os.closerange(fd + 1, 65536)
-        zygote.main(fd)
+        zygote.main(fd, hidden=hidden, workdir_root=workdir_root, required=required, layers=layers)
     except BaseException:  # noqa: BLE001 - the zygote must never return into the grader's code
         code = 70
     finally:
@@ -305,7 +349,8 @@ def _collect(pid: int, result_r: int, output_r: int, ack_w: int, limits: Limits,
                 try:
                     frames = reader.feed(data)
                 except ChannelError as exc:
-                    outcome.channel_error = str(exc)
+                    outcome.channel_error = (f"malformed result from the submission's process: something else wrote on "
+                                             f"the grader's result channel ({exc})")
                     _kill_group(pid)
                     killed_at = killed_at or time.monotonic()
                     selector.unregister(fd)

@@ -26,10 +26,21 @@ from typing import Any
 import torch
 
 import grader.sandbox.harness as harness
-from grader.sandbox.channel import read_frame_blocking, write_frame
+from grader.sandbox import layers as sandbox_layers
+from grader.sandbox.channel import read_frame_blocking
 
 MAX_TASK_BYTES = 512 * 1024 * 1024
+EXIT_SANDBOX_FAILED = 71  # a required protection layer could not be applied in the child
 _PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
+_ADDRESS_SPACE_SLACK = 2 * 1024 * 1024 * 1024  # thread stacks and mappings beyond the data limit
+
+
+class _Zygote:
+    """What every child inherits: the layers this machine offers and the process limit."""
+
+    plan = sandbox_layers.Plan()
+    nproc: int | None = None  # RLIMIT_NPROC for children; None when running as root (the kernel ignores it)
 
 
 def _warm_up() -> None:
@@ -50,16 +61,27 @@ def _warm_up() -> None:
     harness.install_autograd_recorder()
 
 
-def _data_bytes() -> int:
-    """Current size of this process's data segment (what RLIMIT_DATA counts)."""
+def _status_bytes(field: str) -> int:
+    """A size from /proc/self/status: VmData is what RLIMIT_DATA counts, VmSize what RLIMIT_AS counts."""
     try:
         with open("/proc/self/status") as status:
             for line in status:
-                if line.startswith("VmData:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
     return 0
+
+
+def _processes_of(uid: int) -> int:
+    count = 0
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and os.stat(f"/proc/{entry}").st_uid == uid:
+                count += 1
+        except OSError:
+            pass
+    return count
 
 
 def _set_limit(which: int, soft: int, hard: int | None = None) -> None:
@@ -113,10 +135,18 @@ def _harden(request: dict[str, Any], task_fd: int, result_fd: int, output_fd: in
     cpu = int(limits.get("cpu", 10)) + 1
     _set_limit(resource.RLIMIT_CPU, cpu, cpu + 1)
     memory = int(limits.get("memory", 1024)) * 1024 * 1024
-    _set_limit(resource.RLIMIT_DATA, _data_bytes() + memory)
+    _set_limit(resource.RLIMIT_DATA, _status_bytes("VmData") + memory)
+    _set_limit(resource.RLIMIT_AS, _status_bytes("VmSize") + memory + _ADDRESS_SPACE_SLACK)
     _set_limit(resource.RLIMIT_FSIZE, int(limits.get("file_size", 16 * 1024 * 1024)))
     _set_limit(resource.RLIMIT_CORE, 0)
     _set_limit(resource.RLIMIT_NOFILE, 256)
+    if _Zygote.nproc is not None:
+        _set_limit(resource.RLIMIT_NPROC, _Zygote.nproc)
+
+    failed = _Zygote.plan.apply(workdir)
+    if failed and _Zygote.plan.required:
+        os.write(2, f"grader: the sandbox could not apply {', '.join(failed)} here\n".encode())
+        os._exit(EXIT_SANDBOX_FAILED)
 
 
 def _child(request: dict[str, Any], fds: list[int]) -> None:
@@ -162,7 +192,7 @@ def serve(sock: socket.socket) -> None:
                     os.read(wake_r, 4096)
                 except BlockingIOError:
                     pass
-                while tasks:
+                while True:  # the tasks' children, and orphans re-parented here (subreaper)
                     try:
                         pid, status = os.waitpid(-1, os.WNOHANG)
                     except ChildProcessError:
@@ -172,6 +202,7 @@ def serve(sock: socket.socket) -> None:
                     task = tasks.pop(pid, None)
                     if task is not None:
                         send({"task": task, "exit": os.waitstatus_to_exitcode(status)})
+                _kill_orphans(tasks)
                 continue
             data, fds, _, _ = socket.recv_fds(sock, 65536, 8)
             if not data:
@@ -195,10 +226,35 @@ def serve(sock: socket.socket) -> None:
             send({"task": request["task"], "pid": pid})
 
 
-def main(fd: int) -> None:
+def _kill_orphans(tasks: dict[int, str]) -> None:
+    """Kill processes re-parented to the zygote: they escaped a task's process group (double fork)."""
+    me = os.getpid()
+    try:
+        with open(f"/proc/{me}/task/{me}/children") as handle:
+            children = [int(pid) for pid in handle.read().split()]
+    except OSError:
+        return
+    for pid in children:
+        if pid not in tasks:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def main(fd: int, *, hidden: list[str], workdir_root: str, required: bool, layers: tuple[str, ...] | None) -> None:
     _warm_up()
+    try:  # processes a task leaves behind are re-parented here, where they are found and killed
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    _Zygote.plan = sandbox_layers.prepare(hidden, workdir_root, layers)
+    _Zygote.plan.required = required
+    if os.geteuid() != 0:
+        _Zygote.nproc = _processes_of(os.geteuid()) + 64
     sock = socket.socket(fileno=fd)
     try:
+        sock.send(json.dumps({"event": "layers", "layers": _Zygote.plan.to_json()}).encode())
         serve(sock)
     finally:
         sock.close()

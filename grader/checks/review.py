@@ -1,0 +1,85 @@
+"""Static flags for human review: code that touches autograd or the grader in ways worth a look.
+
+Never scored: a flag is a question for the instructor (``x.grad = ...`` can be a legitimate reset, a
+``.data`` a habit from old tutorials), shown in results beside the score. What the code actually did at
+run time is judged separately (the harness reports tampering as it happens).
+"""
+
+from __future__ import annotations
+
+import ast
+
+from grader.results import ReviewFlag
+
+# Module or attribute names whose mere use is worth a look, with what they allow.
+_NAMES = {
+    "gc": ("uses_gc", "uses the garbage collector module (can reach any live object, the grader's too)"),
+    "ctypes": ("uses_ctypes", "uses ctypes (raw memory access)"),
+    "_getframe": ("inspects_frames", "inspects interpreter frames (sys._getframe)"),
+    "__globals__": ("reads_globals", "reads a function's globals (__globals__)"),
+    "__closure__": ("reads_closure", "reads a function's closure (__closure__)"),
+    "__torch_function__": ("torch_function", "defines or calls __torch_function__ (can change how torch ops behave)"),
+    "DisableTorchFunction": ("disables_torch_function", "disables torch-function dispatch"),
+    "DisableTorchFunctionSubclass": ("disables_torch_function", "disables torch-function dispatch"),
+    "_pop_mode": ("pops_modes", "pops torch-function modes"),
+    "_VariableFunctions": ("torch_internals", "calls torch's internal function table (torch._C)"),
+    "settrace": ("sets_tracer", "installs a tracer (sys.settrace)"),
+    "setprofile": ("sets_tracer", "installs a profiler hook (sys.setprofile)"),
+}
+
+
+def review(source: str) -> list[ReviewFlag]:
+    """Every flag in ``source``, in line order (none for code that does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    flags: list[ReviewFlag] = []
+
+    def flag(code: str, message: str, node: ast.AST) -> None:
+        flags.append(ReviewFlag(code, message, getattr(node, "lineno", 0)))
+
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Attribute) and target.attr == "grad":
+                    flag("assigns_grad", "assigns .grad by hand (a gradient should come from backward)", target)
+                elif isinstance(target, ast.Attribute) and _rooted_at_torch(target.value):
+                    flag("patches_torch", f"assigns an attribute of torch ({ast.unparse(target)})", target)
+        elif isinstance(node, ast.Attribute):
+            if node.attr == "data":
+                flag("uses_data", ".data bypasses autograd's tracking (use .detach() or torch.no_grad())", node)
+            elif node.attr == "_C" and _rooted_at_torch(node.value):
+                flag("torch_internals", "reaches into torch._C (torch's internals)", node)
+            elif node.attr == "ops" and _rooted_at_torch(node.value):
+                flag("torch_internals", "calls operators through torch.ops (below torch's Python API)", node)
+            elif node.attr == "modules" and isinstance(node.value, ast.Name) and node.value.id == "sys":
+                flag("sys_modules", "reads sys.modules (can reach any imported module)", node)
+            elif node.attr in _NAMES:
+                flag(*_NAMES[node.attr], node)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            for module in modules:
+                root = module.split(".")[0]
+                if root in ("gc", "ctypes"):
+                    flag(*_NAMES[root], node)
+                elif root == "grader":
+                    flag("imports_grader", f"imports the grader's own module {module}", node)
+                elif root in ("subprocess", "socket", "multiprocessing", "signal"):
+                    flag("system_access", f"imports {root} (processes, network or signals)", node)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id == "setattr" and node.args and _rooted_at_torch(node.args[0]):
+                flag("patches_torch", "sets an attribute of torch with setattr", node)
+            elif node.func.id in ("__import__", "eval", "exec", "compile"):
+                flag("dynamic_code", f"runs code built at run time ({node.func.id})", node)
+        elif isinstance(node, ast.FunctionDef) and node.name == "__torch_function__":
+            flag(*_NAMES["__torch_function__"], node)
+    unique = {(f.code, f.line): f for f in flags}
+    return sorted(unique.values(), key=lambda f: (f.line, f.code))
+
+
+def _rooted_at_torch(node: ast.AST) -> bool:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id == "torch"

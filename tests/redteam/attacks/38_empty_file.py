@@ -1,0 +1,5 @@
+# attack: an empty file
+# target: dot
+# expect: not defined
+# others: failed
+
