@@ -24,6 +24,36 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_USAGE)
 
 
+def _output_targets(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list:
+    """``--format`` values checked before anything is graded: a typo costs no torch import."""
+    from grader.report.registry import ReportError, parse_targets
+
+    try:
+        return parse_targets(values)
+    except ReportError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _format_option(default: str = "text"):
+    """The ``--format FMT[:PATH]`` option of every command that reports (registry: grader/report/registry.py)."""
+    from grader.report.registry import formats_help
+
+    return click.option(
+        "--format", "formats", multiple=True, metavar="FMT[:PATH]", callback=_output_targets,
+        help=f"Report format, to stdout or with :PATH to a file; repeatable, at most one to stdout "
+             f"(default: {default} to stdout). Formats: {formats_help()}.")
+
+
+def _report(results: list, targets: list, *, verbose: bool = False, color: bool | None = None) -> None:
+    """Write every chosen format: files, publish effects (e.g. GitHub's job summary), then stdout."""
+    from grader.report.registry import RenderOptions, ReportError, emit
+
+    try:
+        click.echo(emit(results, targets, RenderOptions(verbose=verbose, color=color)), nl=False)
+    except ReportError as exc:
+        _fail(str(exc))
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="autograd-grader", prog_name="grader")
 def main() -> None:
@@ -35,16 +65,21 @@ def main() -> None:
 @click.option("--exercises", "exercises_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Catalog folder (default: ./exercises, else the bundled catalog).")
 @click.option("--only", multiple=True, metavar="ID", help="Grade only this exercise (repeatable).")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_format_option()
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random trials.")
 @click.option("--jobs", type=click.IntRange(min=1), default=_jobs_default, show_default="number of cores",
               help="Exercises graded at once.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every check and trial.")
 @click.option("--color/--no-color", default=None, help="Colour the text report (default: when a terminal).")
-def check(submission: Path, exercises_dir: Path | None, only: tuple[str, ...], output_format: str, seed: int,
-          jobs: int, verbose: bool, color: bool | None) -> None:
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a self-contained HTML report to this file.")
+def check(submission: Path, exercises_dir: Path | None, only: tuple[str, ...], formats: list, seed: int,
+          jobs: int, verbose: bool, color: bool | None, html_path: Path | None) -> None:
     """Grade one SUBMISSION (.py or .ipynb) and print feedback."""
     from grader.sandbox.runner import Sandbox
+
+    if html_path is not None and not html_path.absolute().parent.is_dir():
+        _fail(f"cannot write {html_path}: no such directory")  # said before grading, not after
 
     with Sandbox() as sandbox:  # forked before any exercise or submission is read
         from grader.session import CheckError, check_submission
@@ -55,15 +90,89 @@ def check(submission: Path, exercises_dir: Path | None, only: tuple[str, ...], o
         except CheckError as exc:
             _fail(str(exc))
             return
-    if output_format == "json":
-        from grader.report.json_report import render_json
+    _report([result], formats, verbose=verbose, color=color)
+    if html_path is not None:
+        from grader.report.html import write_html
 
-        click.echo(render_json(result))
-    else:
-        from grader.report.text import render_text
-
-        click.echo(render_text(result, verbose=verbose, color=color), nl=False)
+        try:
+            write_html(result, html_path)
+        except OSError as exc:
+            _fail(f"cannot write {html_path}: {exc.strerror or exc}")
     sys.exit(EXIT_OK if result.passed else EXIT_FAILED)
+
+
+@main.command()
+@click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("."),
+              help="The homework repository (default: the current folder).")
+@click.option("--exercises", "exercises_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Catalog folder; overrides the repository's configuration (pin the course's copy in CI).")
+@_format_option()
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random trials.")
+@click.option("--jobs", type=click.IntRange(min=1), default=_jobs_default, show_default="number of cores",
+              help="Exercises graded at once.")
+@click.option("-v", "--verbose", is_flag=True, help="Show every check and trial.")
+@click.option("--color/--no-color", default=None, help="Colour the text report (default: when a terminal).")
+def ci(root: Path, exercises_dir: Path | None, formats: list, seed: int, jobs: int, verbose: bool,
+       color: bool | None) -> None:
+    """Grade a homework repository's submissions (see grader.toml in docs/integrations.md).
+
+    On GitHub Actions (GITHUB_ACTIONS=true) it also annotates failures and writes the job summary.
+    """
+    from grader.homework import HomeworkError, grade_homework, read_config
+    from grader.report.registry import OutputTarget
+    from grader.sandbox.runner import Sandbox
+
+    try:
+        config = read_config(root)
+    except HomeworkError as exc:
+        _fail(str(exc))
+        return
+    with Sandbox() as sandbox:  # forked before any exercise or submission is read
+        from grader.session import CheckError
+
+        try:
+            results = grade_homework(config, sandbox, exercises_dir=exercises_dir, seed=seed, jobs=jobs)
+        except (HomeworkError, CheckError) as exc:
+            _fail(str(exc))
+            return
+    if os.environ.get("GITHUB_ACTIONS") == "true" and all(t.format != "github" for t in formats):
+        formats = [*formats, OutputTarget("github")]  # after the log's text report, on stdout too
+    _report(results, formats, verbose=verbose, color=color)
+    sys.exit(EXIT_OK if all(r.passed for r in results) else EXIT_FAILED)
+
+
+@main.group()
+def gradescope() -> None:
+    """Gradescope autograder bundles (docs/integrations.md)."""
+
+
+@gradescope.command(name="build")
+@click.option("--exercises", "exercises_dir", required=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path), help="The catalog to grade with.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("autograder.zip"),
+              show_default=True, help="The zip to upload to Gradescope.")
+def gradescope_build(exercises_dir: Path, out: Path) -> None:
+    """Write an autograder zip: setup.sh (pinned dependencies), run_autograder, the grader and the catalog."""
+    from grader.gradescope_bundle import BundleError, build_bundle
+
+    try:
+        click.echo(f"wrote {build_bundle(exercises_dir, out)}")
+    except BundleError as exc:
+        _fail(str(exc))
+
+
+@gradescope.command(name="run")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Gradescope's /autograder folder (default: $GRADER_AUTOGRADER_ROOT, else /autograder).")
+def gradescope_run(root: Path | None) -> None:
+    """What run_autograder calls: grade ROOT/submission into ROOT/results/results.json (always written)."""
+    from grader.gradescope_bundle import DEFAULT_ROOT, run_autograder
+    from grader.sandbox.runner import Sandbox
+
+    root = root or Path(os.environ.get("GRADER_AUTOGRADER_ROOT") or DEFAULT_ROOT)
+    with Sandbox() as sandbox:  # forked before any exercise or submission is read
+        _, report = run_autograder(root, sandbox)
+    click.echo(report.rstrip("\n"))  # Gradescope keeps stdout for the course staff
 
 
 @main.command()
@@ -99,6 +208,61 @@ def list_exercises(exercises_dir: Path | None) -> None:
     for exercise in exercises:
         signatures = ", ".join(f.signature for f in exercise.functions)
         click.echo(f"{exercise.id:22} {exercise.points:>5g} pts  {signatures:34} {exercise.title}")
+
+
+@main.command()
+@click.argument("submissions_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--exercises", "exercises_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Catalog folder (default: ./exercises, else the bundled catalog).")
+@click.option("--hidden", "hidden_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Hidden checks: extra trials never shown to students (docs/batch.md).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("grades"),
+              show_default=True, help="Where grades.csv, results.jsonl and feedback/ go.")
+@click.option("--jobs", type=click.IntRange(min=1), default=_jobs_default, show_default="number of cores",
+              help="Worker processes (each imports torch once and owns a sandbox).")
+@click.option("--cluster", metavar="ADDRESS", help="Grade on a Dask cluster, e.g. tcp://host:8786.")
+@click.option("--resume/--no-resume", default=True, show_default=True,
+              help="Reuse stored results of unchanged submissions.")
+@click.option("--only", multiple=True, metavar="ID", help="Grade only this exercise (repeatable).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random trials.")
+def grade(submissions_dir: Path, exercises_dir: Path | None, hidden_dir: Path | None, out_dir: Path, jobs: int,
+          cluster: str | None, resume: bool, only: tuple[str, ...], seed: int) -> None:
+    """Grade a class: every submission in SUBMISSIONS_DIR (folders, files, Canvas or Moodle exports).
+
+    Exits 0 when grading succeeded, whatever the students scored.
+    """
+    from grader.batch.run import BatchError, BatchOptions, grade_batch, summary_lines
+
+    options = BatchOptions(submissions=submissions_dir, out=out_dir, exercises=exercises_dir, hidden=hidden_dir,
+                           jobs=jobs, resume=resume, only=only, seed=seed, cluster=cluster)
+    try:
+        summary = grade_batch(options)
+    except BatchError as exc:
+        _fail(str(exc))
+        return
+    except KeyboardInterrupt:
+        click.echo("grader: interrupted; finished submissions are kept: rerun the same command to resume",
+                   err=True)
+        sys.exit(130)
+    for line in summary_lines(summary, out_dir):
+        click.echo(line)
+    sys.exit(EXIT_OK)
+
+
+@main.command()
+@click.option("--by-layer", is_flag=True, help="Also try each kernel layer on its own (what each one blocks).")
+@click.option("--require-sandbox", is_flag=True, help="Exit 1 unless every layer is available and blocks.")
+def doctor(by_layer: bool, require_sandbox: bool) -> None:
+    """Show which protections student code gets on this machine, checked live in a sandboxed child."""
+    from grader.sandbox.runner import Sandbox
+
+    with Sandbox() as sandbox:
+        from grader.report.doctor import render_doctor
+        from grader.sandbox.doctor import by_layer as per_layer, diagnose
+
+        diagnosis = diagnose(sandbox)
+    click.echo(render_doctor(diagnosis, per_layer() if by_layer else None), nl=False)
+    sys.exit(EXIT_FAILED if require_sandbox and not diagnosis.healthy else EXIT_OK)
 
 
 def entry() -> None:

@@ -20,11 +20,12 @@ from grader.checks.compare import compare
 from grader.checks.finite_diff import check_gradient
 from grader.checks.forbidden import static_uses
 from grader.checks.provenance import check_provenance
+from grader.checks.review import review
 from grader.checks.reference import Reference, ReferenceError
 from grader.diagnose import diagnose_error, diagnose_none, diagnose_value
 from grader.results import CheckResult, Diagnosis, ExerciseResult, SubmissionResult, TrialOutcome
 from grader.sandbox.channel import TensorWriter
-from grader.sandbox.evidence import CallReport, RunEvidence, split_run
+from grader.sandbox.evidence import CallReport, RunEvidence, Tampering, split_run
 from grader.sandbox.runner import Limits, Sandbox
 from grader.spec.model import Exercise, Target
 from grader.submission import Submission
@@ -145,6 +146,7 @@ class Grader:
         return SubmissionResult(
             submission=str(submission.path), score=round(sum(r.score for r in results), 6),
             max_score=sum(r.max_score for r in results), exercises=results, notes=list(submission.notes),
+            review=review(submission.source),
             seed=self.seed, grader_version=__version__, duration=time.monotonic() - start)
 
     def grade_exercise(self, submission: Submission, exercise: Exercise) -> ExerciseResult:
@@ -199,7 +201,6 @@ def judge(exercise: Exercise, reference: Reference, trials: list[Trial], evidenc
     diagnoses: list[Diagnosis] = []
     failure = _run_failure(evidence, limits)
     load_error = evidence.load.error if evidence.load else None
-    tolerance = exercise.tolerance
 
     for target in exercise.targets:
         for index, trial in enumerate(trials):
@@ -212,6 +213,8 @@ def judge(exercise: Exercise, reference: Reference, trials: list[Trial], evidenc
     forbidden = exercise.check("forbidden")
     if forbidden is not None:
         tally.add("forbidden", _forbidden_outcome(exercise, evidence, submission, diagnoses))
+    if evidence.tampering:
+        _distrust(tally, evidence.tampering, diagnoses)
 
     checks = []
     for config in exercise.checks:
@@ -249,9 +252,10 @@ def judge(exercise: Exercise, reference: Reference, trials: list[Trial], evidenc
     return ExerciseResult(
         id=exercise.id, title=exercise.title, status=status,  # type: ignore[arg-type]
         score=round(score, 6) if status != "error" else 0.0, max_score=exercise.points, checks=checks,
-        diagnoses=_unique(diagnoses), message=message,
+        diagnoses=_quote_lines(_unique(diagnoses), submission.source), message=message,
         hints=list(exercise.hints) if status != "passed" else [],
-        output=evidence.output, output_truncated=evidence.output_truncated, duration=evidence.wall)
+        output=evidence.output, output_truncated=evidence.output_truncated, duration=evidence.wall,
+        prompt=exercise.prompt)
 
 
 def _judge_call(exercise: Exercise, reference: Reference, target: Target, trial: Trial, call: CallReport,
@@ -296,7 +300,8 @@ def _judge_call(exercise: Exercise, reference: Reference, target: Target, trial:
     outcomes["shape"] = TrialOutcome(label, shape_ok, shape_message)
 
     comparison = compare(got, expected, rtol=tol.rtol, atol=tol.atol)
-    outcomes["reference"] = TrialOutcome(label, comparison.passed, comparison.message, comparison.mismatch)
+    outcomes["reference"] = TrialOutcome(label, comparison.passed, comparison.message, comparison.mismatch,
+                                         values=comparison.values)
     if not comparison.passed:
         diagnosis = diagnose_value(reference, target, trial.inputs, got, expected, tol.rtol, tol.atol)
         if diagnosis is not None:
@@ -353,6 +358,24 @@ def _forbidden_outcome(exercise: Exercise, evidence: RunEvidence, submission: Su
     return TrialOutcome("whole exercise", False, f"forbidden operation called: {where}")
 
 
+UNTRUSTED_CHECKS = ("autograd", "forbidden")  # judged from evidence recorded inside the child
+
+
+def _distrust(tally: _Tally, tampering: list[Tampering], diagnoses: list[Diagnosis]) -> None:
+    """Code that reached into the grader's machinery could have faked what the child recorded: the checks
+    that rest on that record fail (the numbers are still judged, from the grader's own copies)."""
+    first = tampering[0]
+    where = f" at line {first.line}" if first.line else ""
+    reason = f"not trusted: the code {first.what}{where}, which can fake what the grader records"
+    for name in UNTRUSTED_CHECKS:
+        if name in tally.outcomes:
+            tally.outcomes[name] = [TrialOutcome(o.trial, False, reason) for o in tally.outcomes[name]]
+    diagnoses.append(Diagnosis(
+        "tampering", f"your code {first.what}",
+        "Solve the exercise with autograd alone: code that inspects or patches the grader's machinery "
+        "fails the autograd and forbidden-operation checks.", first.line))
+
+
 def _summary(name: str, outcomes: list[TrialOutcome]) -> str:
     judged = [o for o in outcomes if not o.skipped]
     failed = [o for o in judged if not o.passed]
@@ -370,6 +393,15 @@ def _headline(checks: list[CheckResult]) -> str:
         if failed:
             return f"{check.name}: {failed[0].message}"
     return "not every check passed"
+
+
+def _quote_lines(diagnoses: list[Diagnosis], source: str) -> list[Diagnosis]:
+    """Give each diagnosis with a line the code on it, so reports can quote it (capped: one line only)."""
+    lines = source.split("\n")  # as Python numbers lines (str.splitlines also splits at \f and others)
+    for d in diagnoses:
+        if d.line is not None and 1 <= d.line <= len(lines) and not d.line_text:
+            d.line_text = lines[d.line - 1].strip()[:200]
+    return diagnoses
 
 
 def _unique(diagnoses: list[Diagnosis]) -> list[Diagnosis]:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 Status = Literal["passed", "failed", "error"]
 
 RESULT_FORMAT_VERSION = 1
+VALUES_CAP = 64  # elements kept in TrialOutcome.values: enough for a plot, small in results.jsonl
 
 
 @dataclass
@@ -29,6 +30,19 @@ class Mismatch:
 
 
 @dataclass
+class Values:
+    """Got and expected element by element, so a renderer can plot them (a mismatch has one element only).
+
+    A window of at most ``VALUES_CAP`` consecutive elements of the flattened (row-major) tensors,
+    around the worst element; ``start`` is the flat index of the first one.
+    """
+
+    start: int
+    got: list[float]
+    expected: list[float]
+
+
+@dataclass
 class TrialOutcome:
     """One check on one target for one trial."""
 
@@ -37,6 +51,7 @@ class TrialOutcome:
     message: str = ""
     mismatch: Mismatch | None = None
     skipped: bool = False  # e.g. finite differences unstable at a fixed input
+    values: Values | None = None  # per-element numbers of a failed comparison, when there were numbers
 
 
 @dataclass
@@ -63,6 +78,7 @@ class Diagnosis:
     message: str
     hint: str = ""
     line: int | None = None  # line of the student's file, when known
+    line_text: str = ""  # the code on that line, so a report can quote it
 
 
 @dataclass
@@ -79,6 +95,18 @@ class ExerciseResult:
     output: str = ""  # the student's captured stdout/stderr (capped)
     output_truncated: bool = False
     duration: float = 0.0  # seconds of wall time for this exercise
+    # The exercise's prompt (Markdown with $LaTeX$) as the student was given it: a report can show the
+    # task next to the feedback from the result alone, without loading the spec again.
+    prompt: str = ""
+
+
+@dataclass
+class ReviewFlag:
+    """Code worth an instructor's look (``gc``, ``.data``, ``x.grad = ...``): shown, never scored."""
+
+    code: str  # stable identifier, e.g. "assigns_grad"
+    message: str
+    line: int
 
 
 @dataclass
@@ -88,6 +116,7 @@ class SubmissionResult:
     max_score: float
     exercises: list[ExerciseResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # e.g. skipped notebook magics
+    review: list[ReviewFlag] = field(default_factory=list)
     seed: int = 0
     grader_version: str = ""
     duration: float = 0.0
@@ -105,7 +134,8 @@ def exercise_from_json(data: dict[str, Any]) -> ExerciseResult:
     checks = []
     for c in data.get("checks", []):
         trials = [
-            TrialOutcome(**{**t, "mismatch": Mismatch(**t["mismatch"]) if t.get("mismatch") else None})
+            TrialOutcome(**{**t, "mismatch": Mismatch(**t["mismatch"]) if t.get("mismatch") else None,
+                            "values": Values(**t["values"]) if t.get("values") else None})
             for t in c.get("trials", [])
         ]
         checks.append(CheckResult(**{**c, "trials": trials}))
@@ -116,4 +146,5 @@ def exercise_from_json(data: dict[str, Any]) -> ExerciseResult:
 def submission_from_json(data: dict[str, Any]) -> SubmissionResult:
     """Inverse of ``SubmissionResult.to_json`` (for renderers reading ``results.jsonl``)."""
     exercises = [exercise_from_json(e) for e in data.get("exercises", [])]
-    return SubmissionResult(**{**data, "exercises": exercises})
+    review = [ReviewFlag(**r) for r in data.get("review", [])]
+    return SubmissionResult(**{**data, "exercises": exercises, "review": review})
