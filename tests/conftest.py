@@ -44,6 +44,31 @@ def grader_(sandbox):
     return Grader(sandbox, seed=0)
 
 
+def live_children(sandbox) -> list[int]:
+    """Processes the zygote is parent of, but for its spare (forked ahead, waiting for the next run):
+    a submission's children, or orphans it would re-parent there (subreaper)."""
+    from grader.sandbox.zygote import SPARE_NAME
+
+    pid = sandbox.zygote_pid
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            children = [int(p) for p in handle.read().split()]
+    except OSError:
+        return []
+    alive = []
+    for child in children:
+        try:
+            with open(f"/proc/{child}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{child}/comm", "rb") as comm:
+                name = comm.read().strip()
+        except OSError:
+            continue
+        if fields[0] != "Z" and name != SPARE_NAME:
+            alive.append(child)
+    return alive
+
+
 def feedback_text(result) -> str:
     """Everything a student reads about an exercise, lowercased, for "the message names the mistake"."""
     parts = [result.message]

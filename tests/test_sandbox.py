@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import feedback_text
+from conftest import feedback_text, live_children
 from grader.submission import read_submission
 
 GOOD_DOT = """
@@ -39,22 +39,6 @@ def _grade(tmp_path, grader_, catalog, body: str, exercise: str = "dot", *, time
     return grader_.grade_exercise(read_submission(path), spec)
 
 
-def _children_of_zygote(sandbox) -> list[int]:
-    """Live processes whose parent is the zygote (each child is a session leader it forked)."""
-    zygote = sandbox.zygote_pid
-    alive = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    fields = stat.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == zygote and fields[0] != "Z":
-                alive.append(int(entry))
-    return alive
-
-
 def test_correct_answer_passes(tmp_path, grader_, catalog):
     result = _grade(tmp_path, grader_, catalog, GOOD_DOT)
     assert result.status == "passed", feedback_text(result)
@@ -67,7 +51,7 @@ def test_infinite_loop_hits_the_time_limit_and_leaves_no_process(tmp_path, grade
     assert time.monotonic() - start < 6
     assert result.status == "error" and "time limit" in result.message
     time.sleep(0.2)
-    assert _children_of_zygote(sandbox) == []
+    assert live_children(sandbox) == []
 
 
 def test_partial_credit_survives_a_hang_in_a_later_trial(tmp_path, grader_, catalog):

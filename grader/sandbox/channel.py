@@ -44,6 +44,8 @@ MAX_DIMS = 8
 class ChannelError(Exception):
     """What a peer sent is not a well-formed frame (or breaks a cap)."""
 
+    frames: list[Frame] = []  # good frames parsed before the bad bytes, when raised by FrameReader.feed
+
 
 @dataclass
 class Frame:
@@ -106,8 +108,18 @@ class FrameReader:
         self._body_total = 0
 
     def feed(self, data: bytes) -> list[Frame]:
+        """Complete frames so far. Malformed input raises ``ChannelError`` carrying, in ``frames``, the
+        good frames that came before it in this chunk (they are evidence too)."""
+        frames: list[Frame] = []
+        try:
+            self._parse(data, frames)
+        except ChannelError as exc:
+            exc.frames = frames
+            raise
+        return frames
+
+    def _parse(self, data: bytes, frames: list[Frame]) -> None:
         self._buffer += data
-        frames = []
         while len(self._buffer) >= _PREFIX.size:
             header_len, body_len = _PREFIX.unpack_from(self._buffer)
             if header_len > MAX_HEADER_BYTES:
@@ -129,7 +141,6 @@ class FrameReader:
             if not isinstance(header, dict):
                 raise ChannelError("header is not a JSON object")
             frames.append(Frame(header, body))
-        return frames
 
     @property
     def pending(self) -> int:

@@ -119,10 +119,11 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         _State.auditing = False
 
 
-def _hide_grader_modules() -> None:
-    """``import grader...`` in student code must load from disk, which the sandbox refuses."""
-    for name in [n for n in sys.modules if n == "grader" or n.startswith("grader.")]:
-        del sys.modules[name]
+def hide_grader_modules() -> dict[str, types.ModuleType]:
+    """Take the grader's modules out of ``sys.modules``: ``import grader...`` in student code must load
+    from disk, which the sandbox refuses. Returns them, to be kept referenced: freeing them in every
+    child would touch (and so copy) their memory. Called once in the zygote, before any fork."""
+    return {name: sys.modules.pop(name) for name in [n for n in sys.modules if n.split(".")[0] == "grader"]}
 
 
 def _trap_forbidden(names: frozenset[str]) -> None:
@@ -376,7 +377,6 @@ def run_task(header: dict[str, Any], body: bytes, result_fd: int, ack_fd: int) -
     mode = _ForbiddenOps() if every_forbidden else None
     _State.filename, _State.result_fd = filename, result_fd
     _State.torch_snapshot = _snapshot_torch()  # after the grader's own traps, before any student line
-    _hide_grader_modules()
 
     namespace: dict[str, Any] = {"__name__": "submission", "__file__": filename, "__builtins__": builtins}
     evidence = CallEvidence(filename)

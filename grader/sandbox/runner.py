@@ -304,6 +304,14 @@ def _keep(output: bytearray, data: bytes, cap: int) -> int:
     return len(data) - min(room, len(data))
 
 
+def _take(outcome: RunOutcome, frames: list[Frame], output_length: int, now: float | None = None) -> None:
+    """Keep frames with the output length and time at their arrival (the marks that split a run)."""
+    now = time.monotonic() if now is None else now
+    for frame in frames:
+        outcome.frames.append(frame)
+        outcome.marks.append((output_length, now))
+
+
 def _collect(pid: int, result_r: int, output_r: int, ack_w: int, limits: Limits, start: float) -> RunOutcome:
     """Read results and output until the child is done or its pipes close, killing it at a deadline.
 
@@ -349,6 +357,7 @@ def _collect(pid: int, result_r: int, output_r: int, ack_w: int, limits: Limits,
                 try:
                     frames = reader.feed(data)
                 except ChannelError as exc:
+                    _take(outcome, exc.frames, len(output))
                     outcome.channel_error = (f"malformed result from the submission's process: something else wrote on "
                                              f"the grader's result channel ({exc})")
                     _kill_group(pid)
@@ -360,8 +369,7 @@ def _collect(pid: int, result_r: int, output_r: int, ack_w: int, limits: Limits,
                     dropped += _drain(output_r, output, limits.output)  # output written before the frames
                     now = time.monotonic()
                 for frame in frames:
-                    outcome.frames.append(frame)
-                    outcome.marks.append((len(output), now))
+                    _take(outcome, [frame], len(output), now)
                     if frame.header.get("event") == "end":
                         if stage + 1 < len(stages):
                             stage += 1

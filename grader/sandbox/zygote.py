@@ -4,8 +4,9 @@ Forked by ``grader.sandbox.runner.Sandbox`` right after the grader imported torc
 any exercise or submission. It holds no secrets: it never sees a task's inputs or the
 student's code. Each request over its SEQPACKET control socket is a tiny JSON message (task id, limits,
 working directory) with three file descriptors attached: the pipe the child reads its task from, the
-pipe it writes results to, and the pipe that becomes its stdout and stderr. The zygote forks, replies
-with the child's pid, and later with the child's exit status.
+pipe it writes results to, and the pipe that becomes its stdout and stderr. The zygote hands them to a
+spare child it forked ahead of time, replies with that child's pid (later with its exit status), and
+forks the next spare.
 
 Forking from a warm process is what makes a sandboxed run cost milliseconds instead of the second a
 fresh interpreter needs to import torch.
@@ -14,6 +15,7 @@ fresh interpreter needs to import torch.
 from __future__ import annotations
 
 import ctypes
+import gc
 import json
 import os
 import resource
@@ -21,6 +23,7 @@ import selectors
 import signal
 import socket
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -32,6 +35,8 @@ from grader.sandbox.channel import read_frame_blocking
 MAX_TASK_BYTES = 512 * 1024 * 1024
 EXIT_SANDBOX_FAILED = 71  # a required protection layer could not be applied in the child
 _PR_SET_PDEATHSIG = 1
+_PR_SET_NAME = 15
+SPARE_NAME, CHILD_NAME = b"grader-spare", b"grader-child"  # what ps and /proc/<pid>/comm show
 _PR_SET_CHILD_SUBREAPER = 36
 _ADDRESS_SPACE_SLACK = 2 * 1024 * 1024 * 1024  # thread stacks and mappings beyond the data limit
 
@@ -41,6 +46,7 @@ class _Zygote:
 
     plan = sandbox_layers.Plan()
     nproc: int | None = None  # RLIMIT_NPROC for children; None when running as root (the kernel ignores it)
+    grader_modules: dict = {}  # out of sys.modules (students cannot import them), kept alive here
 
 
 def _warm_up() -> None:
@@ -99,7 +105,9 @@ def _harden(request: dict[str, Any], task_fd: int, result_fd: int, output_fd: in
     """Make this freshly forked child a place where student code can do little harm."""
     os.setsid()  # own process group: the grader kills the whole group on timeout
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        libc.prctl(_PR_SET_NAME, CHILD_NAME)
     except (OSError, AttributeError):
         pass
     signal.set_wakeup_fd(-1)
@@ -168,8 +176,43 @@ def _child(request: dict[str, Any], fds: list[int]) -> None:
         os._exit(code)
 
 
+@dataclass
+class _Spare:
+    """A child forked ahead of time, waiting for its request: a fork costs ~5 ms with torch loaded, and
+    a spare takes that off the time a run waits (as Android's zygote keeps unspecialised processes)."""
+
+    pid: int
+    channel: socket.socket  # the zygote's end; the request and its file descriptors come through it
+
+
+def _fork_spare(closing: list[int]) -> _Spare:
+    """Fork a spare; in the child, close ``closing`` (the zygote's own descriptors) and wait."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = os.fork()
+    if pid:
+        theirs.close()
+        return _Spare(pid, ours)
+    code = 0
+    try:
+        ours.close()
+        for fd in closing:
+            os.close(fd)
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        libc.prctl(_PR_SET_NAME, SPARE_NAME)
+        if os.getppid() == 1:  # the zygote died before the line above
+            os._exit(0)
+        data, fds, _, _ = socket.recv_fds(theirs, 65536, 8)
+        theirs.close()
+        if data and len(fds) == 3:
+            _child(json.loads(data), fds)
+    except BaseException:  # noqa: BLE001 - a spare must never fall back into the zygote's loop
+        code = 70
+    os._exit(code)
+
+
 def serve(sock: socket.socket) -> None:
-    """Fork a child per request until the grader closes the socket."""
+    """Hand each request to a spare child, reply with its pid, fork the next spare; until EOF."""
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
@@ -178,6 +221,8 @@ def serve(sock: socket.socket) -> None:
     selector = selectors.DefaultSelector()
     selector.register(sock, selectors.EVENT_READ, "request")
     selector.register(wake_r, selectors.EVENT_READ, "child")
+    zygote_fds = [sock.fileno(), wake_r, wake_w, selector.fileno()]
+    spare: _Spare | None = None
 
     def send(message: dict[str, Any]) -> None:
         try:
@@ -186,6 +231,8 @@ def serve(sock: socket.socket) -> None:
             pass
 
     while True:
+        if spare is None:
+            spare = _fork_spare(zygote_fds)
         for key, _ in selector.select():
             if key.data == "child":
                 try:
@@ -202,7 +249,10 @@ def serve(sock: socket.socket) -> None:
                     task = tasks.pop(pid, None)
                     if task is not None:
                         send({"task": task, "exit": os.waitstatus_to_exitcode(status)})
-                _kill_orphans(tasks)
+                    elif spare is not None and pid == spare.pid:  # a spare that died: fork another
+                        spare.channel.close()
+                        spare = None
+                _kill_orphans(tasks, spare.pid if spare else None)
                 continue
             data, fds, _, _ = socket.recv_fds(sock, 65536, 8)
             if not data:
@@ -213,20 +263,24 @@ def serve(sock: socket.socket) -> None:
                     os.close(fd)
                 send({"task": request.get("task"), "error": "expected 3 file descriptors"})
                 continue
-            pid = os.fork()
-            if pid == 0:
-                selector.close()
-                sock.close()
-                os.close(wake_r)
-                os.close(wake_w)
-                _child(request, fds)
-            for fd in fds:
-                os.close(fd)
+            if spare is None:
+                spare = _fork_spare(zygote_fds)
+            try:
+                socket.send_fds(spare.channel, [data], fds)
+            except OSError as exc:
+                send({"task": request.get("task"), "error": f"could not start a child: {exc}"})
+                continue
+            finally:
+                for fd in fds:
+                    os.close(fd)
+            pid = spare.pid
+            spare.channel.close()
+            spare = None
             tasks[pid] = request["task"]
             send({"task": request["task"], "pid": pid})
 
 
-def _kill_orphans(tasks: dict[int, str]) -> None:
+def _kill_orphans(tasks: dict[int, str], spare: int | None) -> None:
     """Kill processes re-parented to the zygote: they escaped a task's process group (double fork)."""
     me = os.getpid()
     try:
@@ -235,7 +289,7 @@ def _kill_orphans(tasks: dict[int, str]) -> None:
     except OSError:
         return
     for pid in children:
-        if pid not in tasks:
+        if pid not in tasks and pid != spare:
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
@@ -252,6 +306,10 @@ def main(fd: int, *, hidden: list[str], workdir_root: str, required: bool, layer
     _Zygote.plan.required = required
     if os.geteuid() != 0:
         _Zygote.nproc = _processes_of(os.geteuid()) + 64
+    _Zygote.grader_modules = harness.hide_grader_modules()
+    # Every object so far is shared with the children copy-on-write: a garbage collection in a child
+    # would touch (and so copy) all of them. Frozen, the collector skips them.
+    gc.freeze()
     sock = socket.socket(fileno=fd)
     try:
         sock.send(json.dumps({"event": "layers", "layers": _Zygote.plan.to_json()}).encode())

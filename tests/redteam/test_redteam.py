@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, feedback_text
+from conftest import ROOT, feedback_text, live_children
 from grader.submission import read_submission
 
 ATTACKS = Path(__file__).resolve().parent / "attacks"
@@ -52,14 +52,6 @@ def _canaries(tmp_path: Path) -> list[Path]:
     places = [Path("/tmp"), Path("/dev/shm"), ROOT, ROOT / "exercises", ROOT / "solutions", tmp_path,
               Path.home()]
     return [hit for place in places if place.is_dir() for hit in place.glob("pwned*")]
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as handle:
-            return [int(p) for p in handle.read().split()]
-    except OSError:
-        return []
 
 
 @pytest.fixture(scope="module")
@@ -110,9 +102,9 @@ def test_attack_is_contained(path: Path, tmp_path: Path, sandbox, grader_, catal
             assert results[other].status != "passed"
 
     deadline = time.monotonic() + 3.0
-    while _children(sandbox.zygote_pid) and time.monotonic() < deadline:
+    while live_children(sandbox) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _children(sandbox.zygote_pid) == [], "a process of the submission outlived its grading"
+    assert live_children(sandbox) == [], "a process of the submission outlived its grading"
     assert _canaries(tmp_path) == [], "the submission wrote outside its own directory"
     assert os.listdir(sandbox.workdir_root) == [], "a child's directory was left behind"
     # Each exercise may use its limit; beyond that, only fork and judging.
