@@ -3,7 +3,8 @@
 Both are timed in the same run, alternating, so machine load affects them alike. Prints medians and the
 ratio (the target is <= 1.5x: importing torch once per process is the floor; everything the grader
 adds, sandboxing and judging ten exercises included, should cost less than half of that again). Also
-prints the sandbox's per-exercise cost: fork + harden + run of a trivial exercise, median over 200.
+prints the sandbox's per-run cost: fork + harden + run of a trivial exercise, median over 200, with
+every kernel layer (namespaces, Landlock, seccomp) and with none: the difference is their overhead.
 
     python benchmarks/check_speed.py [--runs 7] [--submission examples/submissions/ada.py]
 """
@@ -26,7 +27,7 @@ def timed(command: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def sandbox_overhead(runs: int) -> list[float]:
+def sandbox_overhead(runs: int, layers: tuple[str, ...] | None = None) -> list[float]:
     import torch  # noqa: F401 - imported before timing
 
     from grader.sandbox.channel import TensorWriter
@@ -38,7 +39,7 @@ def sandbox_overhead(runs: int) -> list[float]:
               "exercises": [{"id": "trivial", "calls": [{"id": "0:f", "function": "f", "args": [0]}],
                              "functions": ["f"], "forbidden": []}]}
     times = []
-    with Sandbox() as sandbox:
+    with Sandbox(layers=layers) as sandbox:
         sandbox.run(header, writer.body(), Limits(), filename="trivial.py")  # waits for the zygote
         for _ in range(runs):
             start = time.perf_counter()
@@ -65,9 +66,10 @@ def main() -> None:
     print(f"grader check (full catalog)     median {c:.2f} s  (runs: {', '.join(f'{t:.2f}' for t in check)})")
     print(f"ratio                           {c / b:.2f}x")
 
-    overhead = sandbox_overhead(200)
-    print(f"sandboxed run of a trivial exercise (fork + harden + run + collect): median "
-          f"{statistics.median(overhead) * 1000:.1f} ms, p90 {sorted(overhead)[179] * 1000:.1f} ms over 200")
+    for label, layers in (("every kernel layer", None), ("no kernel layer", ())):
+        overhead = sandbox_overhead(200, layers)
+        print(f"sandboxed run of a trivial exercise, {label:18s} (fork + harden + run + collect): median "
+              f"{statistics.median(overhead) * 1000:.1f} ms, p90 {sorted(overhead)[179] * 1000:.1f} ms over 200")
 
 
 if __name__ == "__main__":

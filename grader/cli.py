@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -44,6 +47,27 @@ def _format_option(default: str = "text"):
              f"(default: {default} to stdout). Formats: {formats_help()}.")
 
 
+@contextmanager
+def _sandbox(require: bool) -> Iterator[Any]:
+    """The sandbox of a grading command: refuses to start without every protection layer when asked to,
+    otherwise warns (after grading, when the zygote has long reported) about the layers this machine lacks."""
+    from grader.sandbox.runner import Sandbox
+
+    with Sandbox(required=require) as sandbox:  # forked before any exercise or submission is read
+        if require and sandbox.missing_layers():
+            _fail(f"--require-sandbox: this machine lacks the {', '.join(sandbox.missing_layers())} layer(s) "
+                  "of the sandbox (`grader doctor` shows why)")
+        yield sandbox
+        if not require and sandbox.missing_layers():
+            click.echo(f"grader: warning: student code ran without the {', '.join(sandbox.missing_layers())} "
+                       "layer(s) of the sandbox here (`grader doctor` shows why; --require-sandbox refuses)",
+                       err=True)
+
+
+_require_option = click.option("--require-sandbox", is_flag=True,
+                               help="Refuse to grade unless every protection layer is available (grader doctor).")
+
+
 def _report(results: list, targets: list, *, verbose: bool = False, color: bool | None = None) -> None:
     """Write every chosen format: files, publish effects (e.g. GitHub's job summary), then stdout."""
     from grader.report.registry import RenderOptions, ReportError, emit
@@ -73,15 +97,14 @@ def main() -> None:
 @click.option("--color/--no-color", default=None, help="Colour the text report (default: when a terminal).")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write a self-contained HTML report to this file.")
+@_require_option
 def check(submission: Path, exercises_dir: Path | None, only: tuple[str, ...], formats: list, seed: int,
-          jobs: int, verbose: bool, color: bool | None, html_path: Path | None) -> None:
+          jobs: int, verbose: bool, color: bool | None, html_path: Path | None, require_sandbox: bool) -> None:
     """Grade one SUBMISSION (.py or .ipynb) and print feedback."""
-    from grader.sandbox.runner import Sandbox
-
     if html_path is not None and not html_path.absolute().parent.is_dir():
         _fail(f"cannot write {html_path}: no such directory")  # said before grading, not after
 
-    with Sandbox() as sandbox:  # forked before any exercise or submission is read
+    with _sandbox(require_sandbox) as sandbox:
         from grader.session import CheckError, check_submission
 
         try:
@@ -112,22 +135,22 @@ def check(submission: Path, exercises_dir: Path | None, only: tuple[str, ...], f
               help="Exercises graded at once.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every check and trial.")
 @click.option("--color/--no-color", default=None, help="Colour the text report (default: when a terminal).")
+@_require_option
 def ci(root: Path, exercises_dir: Path | None, formats: list, seed: int, jobs: int, verbose: bool,
-       color: bool | None) -> None:
+       color: bool | None, require_sandbox: bool) -> None:
     """Grade a homework repository's submissions (see grader.toml in docs/integrations.md).
 
     On GitHub Actions (GITHUB_ACTIONS=true) it also annotates failures and writes the job summary.
     """
     from grader.homework import HomeworkError, grade_homework, read_config
     from grader.report.registry import OutputTarget
-    from grader.sandbox.runner import Sandbox
 
     try:
         config = read_config(root)
     except HomeworkError as exc:
         _fail(str(exc))
         return
-    with Sandbox() as sandbox:  # forked before any exercise or submission is read
+    with _sandbox(require_sandbox) as sandbox:
         from grader.session import CheckError
 
         try:

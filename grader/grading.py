@@ -27,6 +27,7 @@ from grader.results import CheckResult, Diagnosis, ExerciseResult, SubmissionRes
 from grader.sandbox.channel import TensorWriter
 from grader.sandbox.evidence import CallReport, RunEvidence, Tampering, split_run
 from grader.sandbox.runner import Limits, Sandbox
+from grader.sandbox.zygote import EXIT_SANDBOX_FAILED
 from grader.spec.model import Exercise, Target
 from grader.submission import Submission
 from grader.trials import Trial, make_trials
@@ -101,6 +102,9 @@ def _run_failure(evidence: RunEvidence, limits: Limits) -> str | None:
     code = evidence.exit_code
     if code is None:
         return "the code's process stopped unexpectedly"
+    if code == EXIT_SANDBOX_FAILED:
+        return ("the grader could not set up its sandbox for this code (not your fault): "
+                "tell your instructor; `grader doctor` shows what is missing")
     if code == -9:
         return "the code's process was killed (memory or CPU time limit)"
     if code == -24:

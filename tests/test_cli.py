@@ -92,3 +92,24 @@ def test_python_dash_m_entry_point_keeps_exit_codes_and_output():
     assert failing.returncode == 1 and "not detached" in failing.stdout
     usage = subprocess.run([sys.executable, "-m", "grader", "check", "missing.py"], capture_output=True, text=True)
     assert usage.returncode == 2
+
+
+def test_require_sandbox_refuses_a_machine_without_every_layer(monkeypatch):
+    monkeypatch.setenv("GRADER_SANDBOX_LAYERS", "seccomp")  # as if namespaces and Landlock were missing
+    result = run("check", str(EXAMPLES / "ada.py"), "--only", "dot", "--require-sandbox")
+    assert result.exit_code == 2
+    assert "--require-sandbox" in result.stderr and "landlock" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_missing_layer_is_a_warning_without_require_sandbox(monkeypatch):
+    monkeypatch.setenv("GRADER_SANDBOX_LAYERS", "")
+    result = run("check", str(EXAMPLES / "ada.py"), "--only", "dot")
+    assert result.exit_code == 0, result.output
+    assert "warning" in result.stderr and "grader doctor" in result.stderr
+
+
+def test_doctor_reports_every_layer_and_attempt():
+    result = run("doctor")
+    for word in ("namespaces", "landlock", "seccomp", "network", "fork", "exec"):
+        assert word in result.stdout
+    assert result.exit_code == 0

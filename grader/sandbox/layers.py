@@ -304,7 +304,7 @@ class Plan:
 
     def apply(self, workdir: str) -> list[str]:
         """Apply every available layer in order; returns the names of layers that failed here."""
-        failed = []
+        failed = [name for name in LAYERS if self.required and not self.active(name)]
         for name, step in (("namespaces", apply_namespaces),
                            ("landlock", lambda: apply_landlock(self.landlock_abi, self.file_rules, workdir)),
                            ("seccomp", lambda: self.seccomp.load() if self.seccomp else None)):

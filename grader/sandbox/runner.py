@@ -78,6 +78,7 @@ class RunOutcome:
 
 
 _PR_SET_DUMPABLE = 4
+LAYERS_VARIABLE = "GRADER_SANDBOX_LAYERS"  # comma-separated kernel layers to use (default: all available)
 
 
 class Sandbox:
@@ -87,7 +88,8 @@ class Sandbox:
     grader's own package, which may carry catalogs with references, is always hidden). ``required``:
     children refuse to run student code when a protection layer the machine offers fails to apply
     (callers check ``missing_layers`` for those it lacks). ``layers``: which kernel layers to use
-    (default: every one, see ``grader.sandbox.layers``); ``()`` leaves fork, limits and rlimits only.
+    (default: $GRADER_SANDBOX_LAYERS, else every one, see ``grader.sandbox.layers``); ``()`` leaves
+    fork, limits and rlimits only.
     """
 
     def __init__(self, *, hidden: list[str] | tuple[str, ...] = (), required: bool = False,
@@ -96,6 +98,8 @@ class Sandbox:
         self.workdir_root = tempfile.mkdtemp(prefix="grader-sandbox-")
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         hidden = [str(Path(__file__).resolve().parents[1]), *hidden]  # the grader package
+        if layers is None and LAYERS_VARIABLE in os.environ:  # e.g. to reproduce a machine without one
+            layers = tuple(name.strip() for name in os.environ[LAYERS_VARIABLE].split(",") if name.strip())
         self.zygote_pid = _fork_zygote(child, hidden=hidden, workdir_root=self.workdir_root, required=required,
                                        layers=layers)
         child.close()
