@@ -348,6 +348,15 @@ def _forbidden_outcome(exercise: Exercise, evidence: RunEvidence, submission: Su
     uses = [u for u in evidence.load.forbidden if u.op.rstrip("_") in names] if evidence.load else []
     for call in evidence.calls.values():
         uses.extend(call.forbidden)
+    bypasses = [flag for flag in review(submission.source) if flag.code in TRACE_BYPASSES]
+    if not uses and bypasses:  # a clean trace means nothing if the code can switch the tracing off
+        first = bypasses[0]
+        diagnoses.append(Diagnosis("trace_bypass", f"your code {first.message} (line {first.line})",
+                                   f"This exercise must not use {', '.join(ops)}; code that goes around the "
+                                   "grader's tracing of torch calls fails this check.", first.line))
+        return TrialOutcome("whole exercise", False,
+                            f"not trusted: the code {first.message} at line {first.line}, which hides torch "
+                            "calls from the forbidden-operation trace")
     if not uses:
         static = static_uses(submission.source, ops)
         if static and not any(c.status == "ok" for c in evidence.calls.values()):
@@ -363,6 +372,8 @@ def _forbidden_outcome(exercise: Exercise, evidence: RunEvidence, submission: Su
 
 
 UNTRUSTED_CHECKS = ("autograd", "forbidden")  # judged from evidence recorded inside the child
+# Review flags of code that can call torch functions past both the traps and the torch-function mode.
+TRACE_BYPASSES = {"disables_torch_function", "pops_modes", "torch_internals"}
 
 
 def _distrust(tally: _Tally, tampering: list[Tampering], diagnoses: list[Diagnosis]) -> None:
