@@ -174,12 +174,14 @@ def gradescope() -> None:
               type=click.Path(exists=True, file_okay=False, path_type=Path), help="The catalog to grade with.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("autograder.zip"),
               show_default=True, help="The zip to upload to Gradescope.")
-def gradescope_build(exercises_dir: Path, out: Path) -> None:
+@click.option("--hidden", "hidden_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Hidden checks (as for grade --hidden): tests students see only after publication.")
+def gradescope_build(exercises_dir: Path, out: Path, hidden_dir: Path | None) -> None:
     """Write an autograder zip: setup.sh (pinned dependencies), run_autograder, the grader and the catalog."""
     from grader.gradescope_bundle import BundleError, build_bundle
 
     try:
-        click.echo(f"wrote {build_bundle(exercises_dir, out)}")
+        click.echo(f"wrote {build_bundle(exercises_dir, out, hidden_dir)}")
     except BundleError as exc:
         _fail(str(exc))
 

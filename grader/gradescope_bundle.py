@@ -19,6 +19,7 @@ import stat
 import zipfile
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grader
 from grader.report.gradescope import GradescopeOptions, error_document, gradescope_document
@@ -47,6 +48,9 @@ exec "${GRADER_PYTHON:-python3}" -m grader gradescope run --root "$ROOT"
 class BundleError(Exception):
     """The bundle cannot be built (no catalog, unwritable output): a usage error."""
 
+if TYPE_CHECKING:
+    from grader.results import SubmissionResult
+
 
 def pinned_requirements() -> list[str]:
     """The grader's runtime requirements, each pinned to the installed version (markers kept)."""
@@ -67,13 +71,17 @@ def pinned_requirements() -> list[str]:
     return lines
 
 
-def build_bundle(exercises: Path, out: Path) -> Path:
-    """Write the autograder zip for the catalog at ``exercises``."""
+def build_bundle(exercises: Path, out: Path, hidden: Path | None = None) -> Path:
+    """Write the autograder zip for the catalog at ``exercises`` (and hidden checks at ``hidden``)."""
     from grader.spec import SpecError, load_catalog
+    from grader.spec.hidden import load_hidden
 
     try:
-        if not load_catalog(exercises):
+        catalog = load_catalog(exercises)
+        if not catalog:
             raise BundleError(f"no exercises in {exercises}")
+        if hidden is not None:
+            load_hidden(hidden, catalog)  # a broken hidden file fails the build, not every student's run
     except SpecError as exc:
         raise BundleError(str(exc)) from None
     package = Path(grader.__file__).resolve().parent
@@ -82,7 +90,10 @@ def build_bundle(exercises: Path, out: Path) -> Path:
         "run_autograder": (RUN_AUTOGRADER.encode(), True),
         "requirements.txt": ("\n".join(pinned_requirements()).encode() + b"\n", False),
     }
-    for folder, prefix, skip in ((package, "lib/grader", "_catalog"), (exercises, "exercises", None)):
+    folders = [(package, "lib/grader", "_catalog"), (exercises, "exercises", None)]
+    if hidden is not None:
+        folders.append((hidden, "hidden", None))
+    for folder, prefix, skip in folders:
         for path in sorted(folder.rglob("*")):
             relative = path.relative_to(folder)
             if path.is_file() and "__pycache__" not in relative.parts and relative.parts[0] != skip:
@@ -108,13 +119,37 @@ def run_autograder(root: Path, sandbox: object, options: GradescopeOptions = Gra
     results = root / "results"
     results.mkdir(parents=True, exist_ok=True)
     try:
-        result = check_submission(root / "submission", sandbox, exercises_dir=root / "source" / "exercises")
+        if (root / "source" / "hidden").is_dir():
+            result = _grade_with_hidden(root, sandbox)
+        else:
+            result = check_submission(root / "submission", sandbox, exercises_dir=root / "source" / "exercises")
         result.submission = _student_name(root / "submission", result.submission)
         document, report = gradescope_document(result, options), render_text(result, color=False, width=100)
     except CheckError as exc:
         document, report = error_document(f"The autograder could not grade this submission: {exc}", options), str(exc)
     (results / "results.json").write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
     return document, report
+
+
+def _grade_with_hidden(root: Path, sandbox: object) -> SubmissionResult:
+    """The submission folder as one hand-in, graded as ``grader grade --hidden`` would grade it."""
+    from grader.batch.grade import HandIn, grade_hand_in
+    from grader.grading import Grader
+    from grader.session import CheckError
+    from grader.spec import SpecError, load_catalog
+    from grader.spec.hidden import load_hidden
+
+    try:
+        catalog = load_catalog(root / "source" / "exercises")
+        hidden = load_hidden(root / "source" / "hidden", catalog)
+    except SpecError as exc:
+        raise CheckError(str(exc)) from None
+    folder = root / "submission"
+    files = tuple((p.name, p.read_bytes()) for p in sorted(folder.rglob("*"))
+                  if p.is_file() and p.suffix in (".py", ".ipynb")) if folder.is_dir() else ()
+    if not files:
+        raise CheckError("no .py or .ipynb file was submitted")
+    return grade_hand_in(Grader(sandbox), HandIn(folder.name, files), catalog, catalog, hidden)  # type: ignore[arg-type]
 
 
 def _student_name(folder: Path, given: str) -> str:

@@ -71,3 +71,35 @@ def test_build_without_a_catalog_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["gradescope", "build", "--exercises", str(tmp_path), "--out",
                                        str(tmp_path / "a.zip")])
     assert result.exit_code == 2 and "no exercises" in result.output and "Traceback" not in result.output
+
+
+def test_hidden_checks_are_their_own_test_shown_after_publication(tmp_path: Path) -> None:
+    from test_batch import HIDDEN_SPEC, HIDDEN_VALUES, VECTOR_ONLY
+
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    (hidden / "detach.yaml").write_text(HIDDEN_SPEC)
+    bundle = tmp_path / "autograder.zip"
+    built = CliRunner().invoke(main, ["gradescope", "build", "--exercises", str(EXERCISES), "--out", str(bundle),
+                                      "--hidden", str(hidden)])
+    assert built.exit_code == 0, built.output
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(bundle) as archive:
+        assert "hidden/detach.yaml" in archive.namelist()
+        archive.extractall(root / "source")
+    (root / "submission").mkdir()
+    (root / "submission" / "answers.py").write_text(VECTOR_ONLY)
+    env = {**os.environ, "GRADER_AUTOGRADER_ROOT": str(root), "GRADER_PYTHON": sys.executable}
+    done = subprocess.run(["bash", str(root / "source" / "run_autograder")], cwd=tmp_path, env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    text = (root / "results" / "results.json").read_text()
+    document = json.loads(text)
+    jsonschema.validate(document, SCHEMA, cls=jsonschema.Draft202012Validator)
+    tests = {t["name"]: t for t in document["tests"]}
+    secret = tests["detach: hidden checks"]
+    assert secret["visibility"] == "after_published" and secret["status"] == "failed"
+    assert "u stays constant for matrix inputs too" in secret["output"]
+    visible = tests["detach: Detaching computation"]
+    assert visible["status"] == "passed" and visible["score"] == visible["max_score"]
+    assert not any(value in text for value in HIDDEN_VALUES)

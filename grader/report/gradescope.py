@@ -12,7 +12,8 @@ Fields written, per the specification:
 Visibility is one of ``visible``, ``hidden``, ``after_due_date``, ``after_published``. By default the
 tests are ``visible`` (students get their feedback at once) and the autograder's stdout, which names
 nothing a student needs, is ``hidden``; a course that publishes results only with the grades passes
-``visibility="after_published"``.
+``visibility="after_published"``. Hidden checks (``grader gradescope build --hidden``) are a test of
+their own, ``after_published`` whatever the option, with only their count and concept.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from grader.report.common import clean_text, points
 from grader.report.markdown import escape, render_exercise_markdown
 from grader.results import SubmissionResult
 
+HIDDEN_CHECK = "hidden"  # the check grader.batch.hidden adds to an exercise
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
 VISIBILITIES: tuple[str, ...] = ("visible", "hidden", "after_due_date", "after_published")
 
@@ -43,16 +45,31 @@ def gradescope_document(result: SubmissionResult, options: GradescopeOptions = G
             raise ValueError(f"visibility {value!r}: expected one of {', '.join(VISIBILITIES)}")
     tests = []
     for number, exercise in enumerate(result.exercises, 1):
+        hidden = next((c for c in exercise.checks if c.name == HIDDEN_CHECK), None)
+        visible_score = exercise.score - (hidden.score if hidden else 0.0)
+        visible_max = exercise.max_score - (hidden.max_score if hidden else 0.0)
         tests.append({
-            "score": _finite(exercise.score),
-            "max_score": _finite(exercise.max_score),
-            "status": "passed" if exercise.status == "passed" else "failed",
+            "score": _finite(visible_score),
+            "max_score": _finite(visible_max),
+            "status": "passed" if exercise.status == "passed" or (hidden and visible_score >= visible_max)
+            else "failed",
             "name": clean_text(f"{exercise.id}: {exercise.title}"),
             "number": str(number),
             "output": render_exercise_markdown(exercise),
             "output_format": "md",
             "visibility": options.visibility,
         })
+        if hidden is not None:  # its own test, which students see only once the grades are published
+            tests.append({
+                "score": _finite(hidden.score),
+                "max_score": _finite(hidden.max_score),
+                "status": "passed" if hidden.passed == hidden.total else "failed",
+                "name": clean_text(f"{exercise.id}: hidden checks"),
+                "number": f"{number}.h",
+                "output": escape(f"{hidden.passed}/{hidden.total} hidden trials passed. {hidden.message}"),
+                "output_format": "md",
+                "visibility": "after_published",
+            })
     passed = sum(e.status == "passed" for e in result.exercises)
     summary = [f"{passed}/{len(result.exercises)} exercises passed · score **{points(result.score, result.max_score)}**"]
     summary += [f"> **note:** {escape(note)}" for note in result.notes]
