@@ -68,3 +68,16 @@ def test_missing_submission_is_a_usage_error(pytester: pytest.Pytester) -> None:
     run = pytester.runpytest_subprocess("--grader-submission", "nope.py", "-p", "no:cacheprovider")
     assert run.ret == pytest.ExitCode.USAGE_ERROR
     run.stderr.fnmatch_lines(["*grader_submission: *nope.py not found*"])
+
+
+def test_xdist_workers_grade_their_share(homework: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    homework.makepyprojecttoml(f"""
+        [tool.pytest.ini_options]
+        grader_submission = ["homework.py"]
+        grader_exercises = "{EXERCISES.as_posix()}"
+    """)
+    run = homework.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
+    run.assert_outcomes(passed=7, failed=3)  # grace.py: square_vjp, detach, backward_twice fail
+    run.stdout.fnmatch_lines(["*FAILED homework.py::detach*"])
+    assert "Traceback" not in run.stdout.str()
