@@ -1,5 +1,8 @@
 """The red-team suite: one hostile submission per attack (``attacks/*.py``), each graded for real.
 
+Each attack file holds the attack only; the test adds correct answers to two other exercises, which
+must still pass beside it.
+
 Every attack file says in its header what it tries, which exercise it attacks, the words its feedback
 must contain, and the kernel layer it needs blocked (the test skips, naming the layer, where this
 machine lacks it). For each one: the attacked exercise does not pass and the reason names what
@@ -23,6 +26,20 @@ from grader.submission import read_submission
 ATTACKS = Path(__file__).resolve().parent / "attacks"
 TIME_LIMIT = 2.0  # seconds per exercise: attacks that hang cost this much
 OTHERS = ("sum", "square_vjp")
+# Correct answers to OTHERS, appended to every attack file whose header does not say "others: failed".
+CORRECT_OTHERS = """
+
+def grad_sum(x):
+    x = x.clone().requires_grad_(True)
+    x.sum().backward()
+    return x.grad
+
+
+def grad_square(x, v):
+    x = x.clone().requires_grad_(True)
+    (x * x).backward(gradient=v)
+    return x.grad
+"""
 
 
 @dataclass
@@ -78,7 +95,7 @@ def test_attack_is_contained(path: Path, tmp_path: Path, sandbox, grader_, catal
     source = path.read_text()
     constants = f"REPO = {str(ROOT)!r}\nSUBMISSIONS = {str(submissions)!r}\n"
     submission_file = student / "solution.py"
-    submission_file.write_text(constants + source)
+    submission_file.write_text(constants + source + (CORRECT_OTHERS if attack.others == "graded" else ""))
 
     exercises = [replace(catalog[i], limits=replace(catalog[i].limits, time=TIME_LIMIT))
                  for i in (attack.target, *OTHERS)]

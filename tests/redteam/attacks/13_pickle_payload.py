@@ -18,15 +18,3 @@ def grad_dot(x):
             os.write(fd, struct.pack("<IQ", len(blob), 0) + blob)
         except OSError:
             pass
-
-
-def grad_sum(x):
-    x = x.clone().requires_grad_(True)
-    x.sum().backward()
-    return x.grad
-
-
-def grad_square(x, v):
-    x = x.clone().requires_grad_(True)
-    (x * x).backward(gradient=v)
-    return x.grad

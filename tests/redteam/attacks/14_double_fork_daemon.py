@@ -13,15 +13,3 @@ def grad_dot(x):
             open("/tmp/pwned-daemon", "w").write("still here")
         os._exit(0)
     time.sleep(0.1)
-
-
-def grad_sum(x):
-    x = x.clone().requires_grad_(True)
-    x.sum().backward()
-    return x.grad
-
-
-def grad_square(x, v):
-    x = x.clone().requires_grad_(True)
-    (x * x).backward(gradient=v)
-    return x.grad

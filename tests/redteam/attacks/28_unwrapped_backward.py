@@ -8,15 +8,3 @@ def grad_dot(x):
     x = x.clone().requires_grad_(True)
     backward(2 * torch.dot(x, x))
     return 4 * x.detach()
-
-
-def grad_sum(x):
-    x = x.clone().requires_grad_(True)
-    x.sum().backward()
-    return x.grad
-
-
-def grad_square(x, v):
-    x = x.clone().requires_grad_(True)
-    (x * x).backward(gradient=v)
-    return x.grad
