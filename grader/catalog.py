@@ -34,7 +34,9 @@ def select(exercises: list[Exercise], only: tuple[str, ...] | list[str], submiss
     """Exercises to grade, and a note when the choice was made for the student.
 
     ``--only`` wins. Otherwise a submission named after one exercise (``dot.py``, as the starter files
-    are) is graded on that exercise alone; anything else is graded on the whole catalog.
+    are) is graded on that exercise alone; anything else is graded on the whole catalog's function-mode
+    exercises (trace-mode ones, which grade whole notebooks, run when named, or when
+    ``grader.trace.mode.choose_mode`` finds a submission that defines none of the functions).
     """
     by_id = {e.id: e for e in exercises}
     if only:
@@ -45,4 +47,5 @@ def select(exercises: list[Exercise], only: tuple[str, ...] | list[str], submiss
     if submission_stem in by_id:
         return [by_id[submission_stem]], f"graded exercise '{submission_stem}' only (the file is named after it; " \
                                          "use --only to choose others)"
-    return exercises, None
+    functions = [e for e in exercises if e.mode != "trace"]
+    return functions or exercises, None

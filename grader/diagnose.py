@@ -1,15 +1,25 @@
 """Name the mistake: from errors, returned values and the spec's structure to a message and a hint.
 
-Two sources of evidence:
-- the exception a call raised (torch's own autograd messages are precise: each maps to one mistake);
+A layer between verdicts and renderers, made of pure functions of the spec, the inputs, the student's
+result, the reference and the error the child raised. Three sources of evidence:
+- the exception a call raised (torch's own autograd messages are precise: each maps to one mistake),
+  refined by what the student's function visibly does (``no_grad``, ``.data``, ``.detach()``);
 - for a wrong number, "what would the student have got if ...": the grader re-evaluates the reference
   with one thing changed (constants not frozen, the vector v ignored, backward once, first derivative
-  only, the output itself) and names the variant the student's answer matches.
+  only, the output itself, or a mistake the spec describes) and names the variant the answer matches;
+- what autograd did during the call (the harness records every backward and the gradients it left),
+  e.g. an earlier gradient still in ``.grad``.
+A failure nothing explains still gets a diagnosis that shows expected vs got.
+
+Every student-facing text is in ``TEXTS`` below (templates for ``str.format``), so a translation layer
+has one table to wrap.
 """
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 import torch
@@ -17,103 +27,354 @@ import torch
 from grader.checks.reference import Reference, ReferenceError, derivative
 from grader.results import Diagnosis
 from grader.sandbox.evidence import CallReport, ErrorInfo
-from grader.spec.model import Target
+from grader.spec.model import KnownMistake, Target
+
+
+@dataclass(frozen=True)
+class Text:
+    """What a diagnosis says: a stable code, a message naming the mistake, a hint saying what to do."""
+
+    code: str
+    message: str  # str.format template
+    hint: str = ""
+
+    def __call__(self, line: int | None = None, **fields: object) -> Diagnosis:
+        return Diagnosis(self.code, self.message.format(**fields), self.hint.format(**fields), line)
+
+
+_DOES_NOT_REQUIRE_GRAD = '("element 0 of tensors does not require grad")'
+
+# Keys are unique; codes repeat where one mistake shows in several ways (an error, or a wrong number).
+TEXTS: dict[str, Text] = {
+    # ---- from exceptions
+    "requires_grad_missing": Text(
+        "requires_grad_missing",
+        f"requires_grad was never set: autograd cannot differentiate with respect to x {_DOES_NOT_REQUIRE_GRAD}",
+        "Call x.requires_grad_(True) before computing y from x."),
+    "no_grad": Text(
+        "no_grad",
+        "y was computed inside torch.no_grad() (or inference_mode / set_grad_enabled(False)): nothing there is "
+        f"recorded, so y has no graph to backpropagate through {_DOES_NOT_REQUIRE_GRAD}",
+        "Compute y outside the no_grad block: no_grad is for updates that autograd must not track."),
+    "data_misuse_error": Text(
+        "data_misuse",
+        ".data misused: x.data is x's numbers without autograd's tracking, so what is computed from it has no "
+        f"graph {_DOES_NOT_REQUIRE_GRAD}",
+        "Compute with x itself, not x.data (and use .detach() where you want a constant)."),
+    "detached_everything": Text(
+        "detached_everything",
+        ".detach() cut every path from the output back to x, so there is no graph to backpropagate through "
+        f"{_DOES_NOT_REQUIRE_GRAD}",
+        "Detach only the sub-expression to hold constant (u = y.detach()) and keep computing with x itself."),
+    "create_graph_missing": Text(
+        "create_graph_missing",
+        "second derivative without create_graph=True: the first gradient has no graph to differentiate again "
+        '("does not require grad")',
+        "Use torch.autograd.grad(y, x, create_graph=True), then differentiate that."),
+    "retain_graph_missing": Text(
+        "retain_graph_missing",
+        "backward ran twice through the same graph without retain_graph=True: the first call freed it "
+        '("Trying to backward through the graph a second time")',
+        "Pass retain_graph=True to every backward() call but the last."),
+    "nonscalar_backward": Text(
+        "nonscalar_backward",
+        "backward() on a non-scalar output without a gradient argument "
+        '("grad can be implicitly created only for scalar outputs")',
+        "Either reduce to a scalar (y.sum().backward()) or pass gradient=v to backward()."),
+    "gradient_shape": Text(
+        "gradient_shape",
+        'the gradient passed to backward() does not have the output\'s shape ("Mismatch in shape")',
+        "gradient= must have y's shape: torch.ones_like(y), or the exercise's vector v."),
+    "integer_tensor": Text(
+        "integer_tensor",
+        "an integer tensor cannot require gradients (torch.arange(4) is int64; torch.arange(4.0) is float) "
+        '("Only Tensors of floating point dtype can require gradients")',
+        "Use floating-point tensors: torch.arange(4.0) or x.float()."),
+    "inplace_leaf": Text(
+        "inplace_leaf",
+        "an in-place operation on a leaf that requires grad (x += ..., x *= ..., or y = x; y *= ...: "
+        '"a leaf Variable that requires grad is being used in an in-place operation")',
+        "Use out-of-place operations (y = x * x); change x in place only under torch.no_grad()."),
+    "inplace_modified": Text(
+        "inplace_modified",
+        "a tensor the backward pass needs was modified in place after it was used "
+        '("modified by an inplace operation")',
+        "Do not change tensors in place (x -= ..., x.mul_()) between computing y and the backward() that needs "
+        "them; compute a new tensor instead."),
+    "numpy_requires_grad": Text(
+        "numpy_requires_grad",
+        'numpy() on a tensor that requires grad ("Can\'t call numpy() on Tensor that requires grad")',
+        "Detach first: t.detach().numpy()."),
+    "math_on_tensor": Text(
+        "math_on_tensor",
+        "a function for single Python numbers (math.log, math.sin, float()) was given a tensor of several elements "
+        '("only one element tensors can be converted to Python scalars")',
+        "Use torch's functions on tensors (torch.log, torch.sin): math.* sees single numbers, and autograd "
+        "cannot see it at all."),
+    "none_value_used": Text(
+        "none_value_used",
+        "a value your code used is None ({error}): a function returned None, for example from a branch that "
+        "ends without return, or .grad was read before any backward()",
+        "Make every path through your functions end with a return of a tensor."),
+    "unused_input": Text(
+        "unused_input",
+        "torch.autograd.grad was asked for a tensor the output does not depend on",
+        "Differentiate with respect to the tensor you computed y from."),
+    "not_implemented": Text(
+        "not_implemented",
+        "the function is still the starter's placeholder (it raises NotImplementedError)",
+        "Replace `raise NotImplementedError` with your solution."),
+    "exit": Text("exit", "the code called {error}: the grader counts that as a failed call",
+                 "Remove sys.exit()/exit()/quit() from your functions."),
+    "memory_limit": Text("memory_limit", "the code ran out of memory (memory limit)",
+                         "Look for tensors that grow in a loop, or far larger than the inputs."),
+    "exception": Text("exception", "your code raised {error}",
+                      "Read the error and the line it points at; run the function on the exercise's example."),
+    # ---- from a None return value
+    "requires_grad_missing_none": Text(
+        "requires_grad_missing", "{function} returned None: x.grad is None because x never required grad",
+        "Call x.requires_grad_(True) before computing y, then y.backward()."),
+    "non_leaf_grad": Text(
+        "non_leaf_grad",
+        "{function} returned None: it read .grad of a non-leaf tensor (for example after "
+        "x = x.requires_grad_() * 1.0). Autograd stores gradients only in leaf tensors, and here the gradient "
+        "went to the tensor you were given",
+        "Call requires_grad_() on the tensor itself and read .grad of that same tensor."),
+    "returned_none": Text("returned_none", "{function} returned None instead of a tensor",
+                          "End {function} with a return of a tensor (for a gradient: return x.grad)."),
+    "none_on_some_inputs": Text(
+        "none_on_some_inputs",
+        "{function} returned None for some inputs ({trials}) but a tensor for others: a branch ends without return",
+        "Give every branch of {function} a return statement (an if without else falls through to None)."),
+    # ---- from a wrong number
+    "not_detached": Text("not_detached", "{names} was not detached: the gradient also flowed through {names}",
+                         "Use .detach() to treat a sub-expression as a constant."),
+    "detach_misplaced": Text(
+        "detach_misplaced",
+        "detach in the wrong place: {names} is only partly detached, so part of the gradient still flows "
+        "through {names} (the result is {fraction} of the way from the right answer to the undetached one)",
+        "Detach the finished value, not a piece of its expression: {assignments}."),
+    "gradient_ignored": Text(
+        "gradient_ignored",
+        "the gradient argument {vector} was ignored (the answer matches backward with a vector of ones)",
+        "Pass gradient={vector} to backward()."),
+    "not_accumulated": Text(
+        "not_accumulated",
+        "the gradient was computed once, but the exercise backpropagates {times} times without zeroing "
+        "(gradients accumulate in .grad)",
+        "Call backward again (with retain_graph=True) without zeroing x.grad in between."),
+    "accumulated": Text(
+        "accumulated",
+        "the gradient was accumulated {times} times: .grad sums every backward() unless it is zeroed",
+        "Call x.grad.zero_() (or compute on a fresh tensor) before each backward()."),
+    "accumulated_earlier": Text(
+        "accumulated",
+        "gradient accumulated: x.grad still held the gradient of an earlier backward(), so the result is "
+        "the expected gradient plus that one (backward() adds into .grad)",
+        "Zero x.grad (x.grad.zero_()) before the backward() you want, or start from a fresh "
+        "x = x.clone().requires_grad_(True)."),
+    "accumulated_earlier_order2": Text(
+        "accumulated",
+        "gradient accumulated: x.grad still held the first derivative from an earlier backward(), so the "
+        "result is the second derivative plus the first (backward() adds into .grad)",
+        "Take the first derivative with torch.autograd.grad(y, x, create_graph=True): it returns it without "
+        "writing into x.grad."),
+    "first_derivative": Text("first_derivative", "this is the first derivative, not the second",
+                             "Differentiate twice: grad(y, x, create_graph=True), then backward/grad again."),
+    "returned_output": Text("returned_output", "the function returned y (the output), not the gradient",
+                            "Return x.grad after y.backward()."),
+    "transposed": Text("transposed", "the result is transposed: shape {got} where x has shape {expected}",
+                       "Return a gradient shaped like x (x.grad already is); drop the .T / .t()."),
+    "wrong_shape": Text("wrong_shape", "wrong shape: the result has shape {got} but the {what} has shape {expected}",
+                        "x.grad always has x's shape: do not flatten, reshape or reduce it."),
+    "data_misuse_value": Text(
+        "data_misuse",
+        ".data misused: operations on x.data are invisible to autograd, so their part of the gradient is missing",
+        "Compute with x itself, not x.data (and use .detach() where you want a constant)."),
+    "constant_factor": Text(
+        "constant_factor", "off by a constant factor: the result is {factor} × the expected {what}",
+        "Check the constants in your y, and how many times backward() ran."),
+    "wrong_value": Text(
+        "wrong_value", "the result differs from the expected {what}: {where}got {got}, expected {expected}{count}",
+        "Compare each step of your code with the exercise text; the numbers show where the result goes wrong."),
+    "not_from_autograd": Text(
+        "not_from_autograd", "{function}: {detail}",
+        "Compute the gradient with y.backward() (or torch.autograd.grad) and return x.grad; do not type the "
+        "derivative's formula."),
+}
+
+
+# --------------------------------------------------------------------------- the student's function, read
+
+
+@dataclass(frozen=True)
+class FunctionFacts:
+    """What a student's function visibly does (read from its source, never run): evidence for naming a
+    mistake, never for scoring. Each field is the first line doing it, or None."""
+
+    no_grad: int | None = None  # torch.no_grad(), inference_mode(), set_grad_enabled(False)
+    data: int | None = None  # reads .data
+    detach: int | None = None  # calls .detach()
+    last_return: int | None = None  # the last return statement
+    requires_grad: int | None = None  # requires_grad_() / requires_grad=True: the student asked for a graph
+
+
+_NO_GRAD_NAMES = ("no_grad", "inference_mode")
+
+
+@lru_cache(maxsize=256)
+def function_facts(source: str, function: str) -> FunctionFacts:
+    """Facts of the last top-level ``def function`` in ``source`` (empty when absent or unparsable)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return FunctionFacts()
+    defs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == function]
+    if not defs:
+        return FunctionFacts()
+    first: dict[str, int] = {}
+    returns: list[int] = []
+
+    def note(kind: str, node: ast.AST) -> None:
+        first[kind] = min(first.get(kind, node.lineno), node.lineno)  # type: ignore[attr-defined]
+
+    for node in ast.walk(defs[-1]):
+        if isinstance(node, ast.Return):
+            returns.append(node.lineno)
+        elif isinstance(node, ast.Attribute) and node.attr == "data":
+            note("data", node)
+        elif isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in _NO_GRAD_NAMES or (name == "set_grad_enabled" and node.args
+                                          and isinstance(node.args[0], ast.Constant) and node.args[0].value is False):
+                note("no_grad", node)
+            elif name == "detach":
+                note("detach", node)
+            if name == "requires_grad_" or any(k.arg == "requires_grad" for k in node.keywords):
+                note("requires_grad", node)
+        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "requires_grad"
+                                                  for t in node.targets):
+            note("requires_grad", node)
+    for decorator in defs[-1].decorator_list:  # @torch.no_grad() on the function itself
+        if any(isinstance(n, (ast.Attribute, ast.Name)) and getattr(n, "attr", getattr(n, "id", "")) in _NO_GRAD_NAMES
+               for n in ast.walk(decorator)):
+            note("no_grad", decorator)
+    return FunctionFacts(first.get("no_grad"), first.get("data"), first.get("detach"),
+                         max(returns) if returns else None, first.get("requires_grad"))
+
+
+# --------------------------------------------------------------------------- exceptions
 
 
 @dataclass(frozen=True)
 class ErrorPattern:
-    code: str
-    needle: str  # substring of the exception text
-    message: str
-    hint: str
+    key: str  # into TEXTS
+    needle: str  # substring of the exception text (case-insensitive)
 
 
 ERROR_PATTERNS: tuple[ErrorPattern, ...] = (
-    ErrorPattern("requires_grad_missing", "does not require grad and does not have a grad_fn",
-                 "requires_grad was never set: autograd cannot differentiate with respect to x "
-                 "(\"element 0 of tensors does not require grad\")",
-                 "Call x.requires_grad_(True) before computing y from x."),
-    ErrorPattern("retain_graph_missing", "backward through the graph a second time",
-                 "backward ran twice through the same graph without retain_graph=True: the first call freed it",
-                 "Pass retain_graph=True to every backward() call but the last."),
-    ErrorPattern("nonscalar_backward", "grad can be implicitly created only for scalar outputs",
-                 "backward() on a non-scalar output without a gradient argument "
-                 "(\"grad can be implicitly created only for scalar outputs\")",
-                 "Either reduce to a scalar (y.sum().backward()) or pass gradient=v to backward()."),
-    ErrorPattern("integer_tensor", "Only Tensors of floating point",
-                 "an integer tensor cannot require gradients (torch.arange(4) is int64; torch.arange(4.0) is float)",
-                 "Use floating-point tensors: torch.arange(4.0) or x.float()."),
-    ErrorPattern("inplace_leaf", "leaf Variable that requires grad is being used in an in-place operation",
-                 "an in-place operation on a leaf that requires grad",
-                 "Do in-place updates under torch.no_grad(), or use out-of-place operations."),
-    ErrorPattern("inplace_modified", "modified by an inplace operation",
-                 "a tensor needed for the backward pass was modified in place",
-                 "Avoid in-place operations (x += ..., x.mul_()) on tensors autograd still needs."),
-    ErrorPattern("numpy_requires_grad", "Can't call numpy() on Tensor that requires grad",
-                 "numpy() on a tensor that requires grad",
-                 "Detach first: t.detach().numpy()."),
-    ErrorPattern("unused_input", "appears to not have been used in the graph",
-                 "torch.autograd.grad was asked for a tensor the output does not depend on",
-                 "Differentiate with respect to the tensor you computed y from."),
-    ErrorPattern("not_implemented", "NotImplementedError",
-                 "the function is still the starter's placeholder (it raises NotImplementedError)",
-                 "Replace `raise NotImplementedError` with your solution."),
+    ErrorPattern("requires_grad_missing", "does not require grad and does not have a grad_fn"),
+    ErrorPattern("retain_graph_missing", "backward through the graph a second time"),
+    ErrorPattern("nonscalar_backward", "grad can be implicitly created only for scalar outputs"),
+    ErrorPattern("gradient_shape", "Mismatch in shape: grad_output"),
+    ErrorPattern("integer_tensor", "Only Tensors of floating point"),
+    ErrorPattern("inplace_leaf", "leaf Variable that requires grad is being used in an in-place operation"),
+    ErrorPattern("inplace_modified", "modified by an inplace operation"),
+    ErrorPattern("numpy_requires_grad", "Can't call numpy() on Tensor that requires grad"),
+    ErrorPattern("math_on_tensor", "only one element tensors can be converted to Python scalars"),
+    ErrorPattern("none_value_used", "'NoneType' object"),
+    ErrorPattern("unused_input", "appears to not have been used in the graph"),
+    ErrorPattern("not_implemented", "NotImplementedError"),
 )
 
 
-def diagnose_error(error: ErrorInfo, call: CallReport | None = None) -> Diagnosis:
+def diagnose_error(error: ErrorInfo, call: CallReport | None = None,
+                   facts: FunctionFacts = FunctionFacts()) -> Diagnosis:
     """The mistake behind an exception raised by the student's call (or by loading the file)."""
     text = f"{error.type}: {error.message}"
     for pattern in ERROR_PATTERNS:
         if pattern.needle.lower() in text.lower():
-            if pattern.code == "requires_grad_missing" and call is not None and _second_derivative_without_graph(call):
-                return Diagnosis("create_graph_missing",
-                                 "second derivative without create_graph=True: the first gradient has no graph "
-                                 "to differentiate again (\"does not require grad\")",
-                                 "Use torch.autograd.grad(y, x, create_graph=True), then differentiate that.",
-                                 error.line)
-            return Diagnosis(pattern.code, pattern.message, pattern.hint, error.line)
+            if pattern.key == "requires_grad_missing":
+                return _no_graph(error, call, facts)
+            return TEXTS[pattern.key](error.line, error=text)
     if error.type == "SystemExit":
-        return Diagnosis("exit", f"the code called {error.message}: the grader counts that as a failed call",
-                         "Remove sys.exit()/exit()/quit() from your functions.", error.line)
-    if error.type in ("MemoryError",) or "can't allocate memory" in error.message:
-        return Diagnosis("memory_limit", "the code ran out of memory (memory limit)", "", error.line)
-    return Diagnosis("exception", f"your code raised {text}", "", error.line)
+        return TEXTS["exit"](error.line, error=error.message)
+    if error.type == "MemoryError" or "can't allocate memory" in error.message:
+        return TEXTS["memory_limit"](error.line)
+    return TEXTS["exception"](error.line, error=text)
 
 
-def _second_derivative_without_graph(call: CallReport) -> bool:
-    return any(r.kind == "grad" and r.error is None and not r.create_graph for r in call.records)
+def _no_graph(error: ErrorInfo, call: CallReport | None, facts: FunctionFacts) -> Diagnosis:
+    """"does not require grad" has several causes: the function's own code tells which, pointing at its line."""
+    if call is not None and any(r.kind == "grad" and r.error is None and not r.create_graph for r in call.records):
+        return TEXTS["create_graph_missing"](error.line)
+    if facts.requires_grad is None:
+        return TEXTS["requires_grad_missing"](error.line)
+    for key, line in (("data_misuse_error", facts.data), ("no_grad", facts.no_grad),
+                      ("detached_everything", facts.detach)):
+        if line is not None:
+            return TEXTS[key](line)
+    return TEXTS["requires_grad_missing"](error.line)
 
 
-def diagnose_none(call: CallReport, function: str) -> Diagnosis:
-    """A ``None`` return value: usually ``.grad`` read from the wrong tensor."""
-    got_gradient = any(not a.grad_is_none for a in call.arguments)
-    if got_gradient:
-        return Diagnosis("non_leaf_grad",
-                         f"{function} returned None: it read .grad of a non-leaf tensor (for example after "
-                         "x = x.requires_grad_() * 1.0). Autograd stores gradients only in leaf tensors, and "
-                         "here the gradient went to the tensor you were given",
-                         "Call requires_grad_() on the tensor itself and read .grad of that same tensor.")
+def diagnose_none(call: CallReport, function: str, kind: str = "gradient") -> Diagnosis:
+    """A ``None`` return value: for a gradient usually ``.grad`` read from the wrong tensor."""
+    if kind != "gradient":
+        return TEXTS["returned_none"](function=function)
+    if any(not a.grad_is_none for a in call.arguments):
+        return TEXTS["non_leaf_grad"](function=function)
     if call.arguments and not any(a.requires_grad for a in call.arguments):
-        return Diagnosis("requires_grad_missing",
-                         f"{function} returned None: x.grad is None because x never required grad",
-                         "Call x.requires_grad_(True) before computing y, then y.backward().")
-    return Diagnosis("returned_none", f"{function} returned None instead of a tensor",
-                     "Return the gradient tensor (x.grad) at the end of the function.")
+        return TEXTS["requires_grad_missing_none"](function=function)
+    return TEXTS["returned_none"](function=function)
+
+
+def diagnose_calls(function: str, calls: list[tuple[str, CallReport]]) -> list[Diagnosis]:
+    """What only shows across trials: a function that returns None for some inputs only (a branch
+    without return). ``calls`` pairs each trial's label with its call."""
+    def returned(call: CallReport) -> str | None:
+        return call.value.type if call.status == "ok" and call.value is not None else None
+
+    nones = [label for label, call in calls if returned(call) == "None"]
+    if nones and any(returned(call) not in (None, "None") for _, call in calls):
+        shown = ", ".join(nones[:3]) + (", …" if len(nones) > 3 else "")
+        return [TEXTS["none_on_some_inputs"](function=function, trials=shown)]
+    return []
+
+
+def diagnose_provenance(function: str, detail: str, facts: FunctionFacts) -> Diagnosis:
+    """Values autograd did not produce, pointing at the function's return."""
+    return TEXTS["not_from_autograd"](facts.last_return, function=function, detail=detail)
+
+
+# Less specific diagnoses give way when a more specific one names the same failure.
+_SUPERSEDED_BY = {
+    "returned_none": ("none_on_some_inputs",),
+    "wrong_value": ("constant_factor",),  # a one-element trial cannot show its factor; the others did
+}
+_FALLBACK = "wrong_value"  # a trial nothing explained: last, after the mistakes that were recognised
+
+
+def prune(diagnoses: list[Diagnosis]) -> list[Diagnosis]:
+    codes = {d.code for d in diagnoses}
+    kept = [d for d in diagnoses if not codes & set(_SUPERSEDED_BY.get(d.code, ()))]
+    return [d for d in kept if d.code != _FALLBACK] + [d for d in kept if d.code == _FALLBACK]
+
+
+# --------------------------------------------------------------------------- wrong numbers
+
+Compute = Callable[[Reference, Target, dict[str, torch.Tensor]], torch.Tensor]
 
 
 @dataclass(frozen=True)
 class Variant:
     """A plausible wrong answer, computed from the reference with one thing changed."""
 
-    code: str
-    message: str
-    hint: str
-    compute: Callable[[Reference, Target, dict[str, torch.Tensor]], torch.Tensor]
+    diagnosis: Diagnosis
+    compute: Compute
 
 
 def _gradient(freeze: bool = True, ones: bool = False, accumulate: int | None = None,
-              order: int | None = None) -> Callable[[Reference, Target, dict[str, torch.Tensor]], torch.Tensor]:
+              order: int | None = None) -> Compute:
     def compute(reference: Reference, target: Target, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         cotangent = None
         if ones and target.gradient:
@@ -131,58 +392,134 @@ def _output(reference: Reference, target: Target, inputs: dict[str, torch.Tensor
         return torch.as_tensor(reference.evaluate(target.output, values), dtype=torch.float64)
 
 
-def _variants(target: Target) -> list[Variant]:
-    variants = []
+def _known(mistake: KnownMistake) -> Compute:
+    def compute(reference: Reference, target: Target, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        return reference.with_code(mistake.reference).expected(target, inputs)
+    return compute
+
+
+def _successful_backwards(call: CallReport | None) -> int | None:
+    return None if call is None else sum(r.kind == "backward" and r.error is None for r in call.records)
+
+
+def _variants(reference: Reference, target: Target, call: CallReport | None) -> list[Variant]:
+    variants = [Variant(Diagnosis(m.code, m.message, m.hint), _known(m)) for m in reference.exercise.mistakes]
+    if target.kind != "gradient":
+        return variants
     if target.constants:
-        names = ", ".join(name for name, _ in target.constants)
-        variants.append(Variant("not_detached", f"{names} was not detached: the gradient also flowed through {names}",
-                                "Use .detach() to treat a sub-expression as a constant.", _gradient(freeze=False)))
+        variants.append(Variant(TEXTS["not_detached"](**_constants(target)), _gradient(freeze=False)))
     if target.gradient:
-        variants.append(Variant("gradient_ignored", f"the gradient argument {target.gradient} was ignored "
-                                "(the answer matches backward with a vector of ones)",
-                                f"Pass gradient={target.gradient} to backward().", _gradient(ones=True)))
+        variants.append(Variant(TEXTS["gradient_ignored"](vector=target.gradient), _gradient(ones=True)))
+    backwards = _successful_backwards(call)
     if target.accumulate > 1:
-        variants.append(Variant("not_accumulated", f"the gradient was computed once, but the exercise backpropagates "
-                                f"{target.accumulate} times without zeroing (gradients accumulate in .grad)",
-                                "Call backward again (with retain_graph=True) without zeroing x.grad in between.",
-                                _gradient(accumulate=1)))
-    elif target.kind == "gradient":
-        variants.append(Variant("accumulated", "the gradient was accumulated twice: .grad sums every backward() "
-                                "unless it is zeroed", "Call x.grad.zero_() (or compute on a fresh tensor) "
-                                "before each backward().", _gradient(accumulate=2 * target.accumulate)))
+        variants.append(Variant(TEXTS["not_accumulated"](times=target.accumulate), _gradient(accumulate=1)))
+    # k × the gradient takes k backward passes: without a record of the call, assume the usual two.
+    times = 2 * target.accumulate if backwards is None else backwards
+    if times > target.accumulate:
+        variants.append(Variant(TEXTS["accumulated"](times=times), _gradient(accumulate=times)))
     if target.order == 2:
-        variants.append(Variant("first_derivative", "this is the first derivative, not the second",
-                                "Differentiate twice: grad(y, x, create_graph=True), then backward/grad again.",
-                                _gradient(order=1)))
-    if target.kind == "gradient":
-        variants.append(Variant("returned_output", "the function returned y (the output), not the gradient",
-                                "Return x.grad after y.backward().", _output))
+        variants.append(Variant(TEXTS["first_derivative"](), _gradient(order=1)))
+    variants.append(Variant(TEXTS["returned_output"](), _output))
     return variants
 
 
+def _constants(target: Target) -> dict[str, str]:
+    return {"names": ", ".join(name for name, _ in target.constants),
+            "assignments": "; ".join(f"{name} = ({expression}).detach()" for name, expression in target.constants)}
+
+
 def diagnose_value(reference: Reference, target: Target, inputs: dict[str, torch.Tensor], got: torch.Tensor,
-                   expected: torch.Tensor, rtol: float, atol: float) -> Diagnosis | None:
-    """Name a wrong number: a known variant, a transposed shape, or a constant factor."""
+                   expected: torch.Tensor, rtol: float, atol: float, call: CallReport | None = None,
+                   facts: FunctionFacts = FunctionFacts()) -> Diagnosis:
+    """Name a wrong number: a known variant, an earlier gradient left in .grad, a misplaced detach, a
+    transposed or wrong shape, .data, a constant factor; else show expected vs got."""
     got64 = got.detach().to(torch.float64)
-    for variant in _variants(target):
+    close: Callable[[torch.Tensor, torch.Tensor], bool] = lambda a, b: a.shape == b.shape and bool(
+        torch.allclose(a, b, rtol=rtol, atol=atol))
+    for variant in _variants(reference, target, call):
         try:
             alternative = variant.compute(reference, target, inputs)
         except (ReferenceError, RuntimeError):
             continue
-        if alternative.shape == got64.shape and not torch.allclose(alternative, expected, rtol=rtol, atol=atol) \
-                and torch.allclose(got64, alternative, rtol=rtol, atol=atol):
-            return Diagnosis(variant.code, variant.message, variant.hint)
-    if got64.dim() == 2 and got64.shape == expected.T.shape and got64.shape != expected.shape:
-        return Diagnosis("transposed", "the result is transposed", "Return a gradient shaped like x.")
-    if got64.shape != expected.shape:
-        return Diagnosis("wrong_shape", f"the result has shape {list(got64.shape)} but the gradient has the shape "
-                         f"of x, {list(expected.shape)}", "x.grad always has x's shape.")
-    mask = expected.abs() > atol * 10
-    if bool(mask.any()) and bool(torch.isfinite(got64).all()):
-        ratios = got64[mask] / expected[mask]
-        k = float(ratios.median())
-        if abs(k - 1) > rtol and torch.allclose(ratios, torch.full_like(ratios, k), rtol=max(rtol, 1e-3)) \
-                and torch.allclose(got64, expected * k, rtol=rtol, atol=atol):
-            return Diagnosis("constant_factor", f"off by a constant factor: the result is {k:.4g} × the expected "
-                             "gradient", "Check the constants in your y, and how many times backward() ran.")
+        if not close(alternative, expected) and close(got64, alternative):
+            return variant.diagnosis
+    what = "gradient" if target.kind == "gradient" else "value"
+    if got64.shape == expected.shape:
+        found = _earlier_gradient(target, got64, expected, call, close) or _misplaced_detach(
+            reference, target, inputs, got64, expected, close)
+        if found is not None:
+            return found
+    elif got64.dim() == 2 and got64.shape == expected.T.shape:
+        return TEXTS["transposed"](got=list(got64.shape), expected=list(expected.shape))
+    else:
+        return TEXTS["wrong_shape"](got=list(got64.shape), expected=list(expected.shape), what=what)
+    if facts.data is not None:
+        return TEXTS["data_misuse_value"](facts.data)
+    factor = _constant_factor(got64, expected, rtol, atol)
+    if factor is not None:
+        return TEXTS["constant_factor"](factor=f"{factor:.4g}", what=what)
+    return _wrong_value(got64, expected, rtol, atol, what)
+
+
+def _earlier_gradient(target: Target, got: torch.Tensor, expected: torch.Tensor, call: CallReport | None,
+                      close: Callable[[torch.Tensor, torch.Tensor], bool]) -> Diagnosis | None:
+    """got = expected + a gradient an earlier backward() of the same call left in .grad."""
+    if call is None or target.kind != "gradient":
+        return None
+    extra = got - expected
+    for record in call.records[:-1]:
+        if record.error is None and any(
+                close(extra, r.to(torch.float64)) and not close(r.to(torch.float64), torch.zeros_like(extra))
+                for r in record.results):
+            key = "accumulated_earlier_order2" if target.order == 2 else "accumulated_earlier"
+            return TEXTS[key](record.line)
     return None
+
+
+def _misplaced_detach(reference: Reference, target: Target, inputs: dict[str, torch.Tensor], got: torch.Tensor,
+                      expected: torch.Tensor, close: Callable[[torch.Tensor, torch.Tensor], bool]) -> Diagnosis | None:
+    """got lies strictly between the frozen (right) and unfrozen gradients, by one constant fraction:
+    some of the constant's dependence on x is detached, some is not."""
+    if not target.constants or target.kind != "gradient":
+        return None
+    try:
+        unfrozen = _gradient(freeze=False)(reference, target, inputs)
+    except (ReferenceError, RuntimeError):
+        return None
+    through = unfrozen - expected  # the part that flows through the constants
+    norm = float((through * through).sum())
+    if not norm > 0 or not bool(torch.isfinite(got).all()):
+        return None
+    fraction = float(((got - expected) * through).sum()) / norm
+    if 0.05 < fraction < 0.95 and close(got, expected + fraction * through):
+        return TEXTS["detach_misplaced"](fraction=f"{fraction:.2g}", **_constants(target))
+    return None
+
+
+def _constant_factor(got: torch.Tensor, expected: torch.Tensor, rtol: float, atol: float) -> float | None:
+    """k when got = k × expected on at least two non-zero elements (one element is always some k × it)."""
+    mask = expected.abs() > atol * 10
+    if int(mask.sum()) < 2 or not bool(torch.isfinite(got).all()):
+        return None
+    ratios = got[mask] / expected[mask]
+    k = float(ratios.median())
+    if abs(k - 1) > rtol and torch.allclose(ratios, torch.full_like(ratios, k), rtol=max(rtol, 1e-3)) \
+            and torch.allclose(got, expected * k, rtol=rtol, atol=atol):
+        return k
+    return None
+
+
+def _wrong_value(got: torch.Tensor, expected: torch.Tensor, rtol: float, atol: float, what: str) -> Diagnosis:
+    """Nothing recognised: the worst element, got vs expected, and how many elements are off."""
+    error = (got - expected).abs().nan_to_num(nan=float("inf"))
+    flat = int(error.reshape(-1).argmax()) if error.numel() else 0
+    index = []
+    for size in reversed(expected.shape):  # row-major flat position -> index
+        flat, i = divmod(flat, size)
+        index.append(i)
+    where = f"at [{', '.join(map(str, reversed(index)))}] " if index else ""
+    position = tuple(reversed(index))
+    g, e = (float(t[position]) if t.numel() else float("nan") for t in (got, expected))
+    off = int((error > atol + rtol * expected.abs()).sum())
+    count = f" ({off} of {expected.numel()} elements differ)" if expected.numel() > 1 else ""
+    return TEXTS["wrong_value"](where=where, got=f"{g:.6g}", expected=f"{e:.6g}", count=count, what=what)

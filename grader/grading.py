@@ -22,7 +22,8 @@ from grader.checks.forbidden import static_uses
 from grader.checks.provenance import check_provenance
 from grader.checks.review import review
 from grader.checks.reference import Reference, ReferenceError
-from grader.diagnose import diagnose_error, diagnose_none, diagnose_value
+from grader.diagnose import (diagnose_calls, diagnose_error, diagnose_none, diagnose_provenance, diagnose_value,
+                             function_facts, prune)
 from grader.results import CheckResult, Diagnosis, ExerciseResult, SubmissionResult, TrialOutcome
 from grader.sandbox.channel import TensorWriter
 from grader.sandbox.evidence import CallReport, RunEvidence, Tampering, split_run
@@ -141,7 +142,9 @@ class Grader:
         """Every exercise of a submission: ``jobs`` children at once, each serving a share of them."""
         start = time.monotonic()
         exercises = list(exercises)
-        shares = [exercises[i::self.jobs] for i in range(min(self.jobs, len(exercises)))]
+        traced = [e for e in exercises if e.mode == "trace"]  # one child runs the notebook for all of them
+        rest = [e for e in exercises if e.mode != "trace"]
+        shares = ([traced] if traced else []) + [rest[i::self.jobs] for i in range(min(self.jobs, len(rest)))]
         graded: dict[str, ExerciseResult] = {}
         with ThreadPoolExecutor(max_workers=max(1, len(shares))) as pool:
             for part in pool.map(lambda share: self.grade_together(submission, share), shares):
@@ -165,6 +168,12 @@ class Grader:
         never reached get a fresh child.
         """
         results: dict[str, ExerciseResult] = {}
+        traced = [e for e in exercises if e.mode == "trace"]
+        if traced:  # trace mode (grader/trace/): the cells run once, each trace exercise is judged from that trace
+            from grader.trace.grade import grade_trace
+
+            results.update(grade_trace(self, submission, traced))
+            exercises = [e for e in exercises if e.mode != "trace"]
         pending: list[tuple[Exercise, Reference, list[Trial]]] = []
         for exercise in exercises:
             try:
@@ -207,9 +216,11 @@ def judge(exercise: Exercise, reference: Reference, trials: list[Trial], evidenc
     load_error = evidence.load.error if evidence.load else None
 
     for target in exercise.targets:
+        diagnoses.extend(diagnose_calls(target.function, [
+            (trial.description, evidence.calls[call_id(index, target.function)]) for index, trial in enumerate(trials)]))
         for index, trial in enumerate(trials):
             call = evidence.calls[call_id(index, target.function)]
-            outcomes = _judge_call(exercise, reference, target, trial, call, failure, diagnoses)
+            outcomes = _judge_call(exercise, reference, target, trial, call, failure, diagnoses, submission.source)
             for check, outcome in outcomes.items():
                 if exercise.check(check) is not None:
                     tally.add(check, outcome)
@@ -256,15 +267,16 @@ def judge(exercise: Exercise, reference: Reference, trials: list[Trial], evidenc
     return ExerciseResult(
         id=exercise.id, title=exercise.title, status=status,  # type: ignore[arg-type]
         score=round(score, 6) if status != "error" else 0.0, max_score=exercise.points, checks=checks,
-        diagnoses=_quote_lines(_unique(diagnoses), submission.source), message=message,
+        diagnoses=_quote_lines(_unique(prune(diagnoses)), submission.source), message=message,
         hints=list(exercise.hints) if status != "passed" else [],
         output=evidence.output, output_truncated=evidence.output_truncated, duration=evidence.wall,
         prompt=exercise.prompt)
 
 
 def _judge_call(exercise: Exercise, reference: Reference, target: Target, trial: Trial, call: CallReport,
-                failure: str | None, diagnoses: list[Diagnosis]) -> dict[str, TrialOutcome]:
+                failure: str | None, diagnoses: list[Diagnosis], source: str = "") -> dict[str, TrialOutcome]:
     """Every per-trial check for one target on one call."""
+    facts = function_facts(source, target.function)  # what the function's code visibly does, for diagnoses
     label = trial.description
     names = ["shape", "reference"] + (["finite_differences", "autograd"] if target.kind == "gradient" else [])
 
@@ -278,14 +290,14 @@ def _judge_call(exercise: Exercise, reference: Reference, target: Target, trial:
     if call.status == "not_callable":
         return all_fail(f"{target.function} is not a function")
     if call.status == "error" and call.error is not None:
-        diagnosis = diagnose_error(call.error, call)
+        diagnosis = diagnose_error(call.error, call, facts)
         diagnoses.append(diagnosis)
         where = f" (line {call.error.line})" if call.error.line else ""
         return all_fail(f"{target.function} raised {call.error}{where}")
     value = call.value
     assert value is not None
     if value.type == "None":
-        diagnoses.append(diagnose_none(call, target.function))
+        diagnoses.append(diagnose_none(call, target.function, target.kind))
         return all_fail(f"{target.function} returned None")
     if value.too_large:
         return all_fail(f"{target.function} returned a tensor of {value.too_large / 2**20:.0f} MiB, far larger "
@@ -307,9 +319,8 @@ def _judge_call(exercise: Exercise, reference: Reference, target: Target, trial:
     outcomes["reference"] = TrialOutcome(label, comparison.passed, comparison.message, comparison.mismatch,
                                          values=comparison.values)
     if not comparison.passed:
-        diagnosis = diagnose_value(reference, target, trial.inputs, got, expected, tol.rtol, tol.atol)
-        if diagnosis is not None:
-            diagnoses.append(diagnosis)
+        diagnoses.append(diagnose_value(reference, target, trial.inputs, got, expected, tol.rtol, tol.atol,
+                                        call, facts))
     if target.kind != "gradient":
         return outcomes
 
@@ -333,9 +344,7 @@ def _judge_call(exercise: Exercise, reference: Reference, target: Target, trial:
     provenance = check_provenance(call, got)
     outcomes["autograd"] = TrialOutcome(label, provenance.passed, provenance.message)
     if not provenance.passed:
-        diagnoses.append(Diagnosis("not_from_autograd", f"{target.function}: {provenance.message}",
-                                   "Compute the gradient with y.backward() (or torch.autograd.grad) and return "
-                                   "x.grad; do not type the derivative's formula."))
+        diagnoses.append(diagnose_provenance(target.function, provenance.message, facts))
     return outcomes
 
 

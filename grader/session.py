@@ -39,6 +39,7 @@ def grade_submission(path: Path, sandbox: Sandbox, exercises: list[Exercise], *,
                      seed: int = 0, jobs: int = 2) -> SubmissionResult:
     """One file against a loaded catalog: what ``check``, ``ci`` and the pytest plugin share."""
     from grader.grading import Grader
+    from grader.trace.mode import choose_mode
 
     try:
         submission = read_submission(path)
@@ -48,8 +49,10 @@ def grade_submission(path: Path, sandbox: Sandbox, exercises: list[Exercise], *,
         chosen, note = select(exercises, only, submission.path.stem)
     except SelectionError as exc:
         raise CheckError(str(exc)) from None
+    mode_notes: list[str] = []
+    if not only and note is None:  # nothing named: function or trace mode, from what the file defines
+        chosen, mode_notes = choose_mode(submission, exercises, chosen)
     result = Grader(sandbox, seed=seed, jobs=jobs).grade(submission, chosen)
     result.submission = str(path)
-    if note:
-        result.notes.insert(0, note)
+    result.notes[:0] = [*([note] if note else []), *mode_notes]
     return result

@@ -49,6 +49,11 @@ def test_mistake_fails_with_a_message_that_names_it(path, catalog, grader_):
     text = feedback_text(result)
     assert result.status != "passed", f"{_header(path, 'mistake')} was not caught"
     assert _header(path, "expect").lower() in text, text
+    # ... and is recognised by its stable code, with a message and a hint (grader/diagnose.py)
+    code = _header(path, "diagnosis")
+    diagnosis = next((d for d in result.diagnoses if d.code == code), None)
+    assert diagnosis is not None, f"expected {code}, got {[d.code for d in result.diagnoses]}\n{text}"
+    assert diagnosis.message and diagnosis.hint
     if path.stem == "formula":
         autograd = next(c for c in result.checks if c.name == "autograd")
         assert autograd.passed == 0 and "not from autograd" in autograd.message

@@ -20,6 +20,7 @@ import torch
 from click.testing import CliRunner
 from markupsafe import escape
 
+import browser
 from conftest import EXERCISES, ROOT
 from grader.checks.compare import compare
 from grader.cli import main
@@ -82,7 +83,7 @@ class Tags(HTMLParser):
 def card(page: str, exercise_id: str) -> str:
     """The HTML of one exercise's card."""
     cards = re.findall(r'<section class="card.*?</section>', page, flags=re.S)
-    return next(c for c in cards if f'<span class="title"><code>{exercise_id}</code>' in c)
+    return next(c for c in cards if re.search(rf'<span class="title"[^>]*><code>{exercise_id}</code>', c))
 
 
 # --------------------------------------------------------------------------- the results carry what it needs
@@ -260,3 +261,97 @@ def _points(result: SubmissionResult) -> str:
     from grader.report.common import points
 
     return points(result.score, result.max_score)
+
+
+# --------------------------------------------------------------------------- artefacts and accessibility
+
+ARTIFACTS = ROOT / "test-artifacts"  # git-ignored: kept after the run for people (and CI uploads) to look at
+AXE = ROOT / "tests" / "a11y" / "node_modules" / "axe-core" / "axe.min.js"  # scripts/install-test-deps
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
+@pytest.fixture(scope="module")
+def page_file(page: str, tmp_path_factory) -> Path:
+    if browser.chromium() is None:
+        pytest.skip("chromium is not installed (scripts/install-test-deps installs Debian's package)")
+    path = tmp_path_factory.mktemp("page") / "report.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def test_browser_screenshot_of_a_mixed_submission(page_file: Path, result: SubmissionResult, tmp_path: Path) -> None:
+    """A PNG of the report as a desktop browser shows it: passed and failed cards together."""
+    assert {"passed", "failed"} <= {e.status for e in result.exercises}
+    ARTIFACTS.mkdir(exist_ok=True)
+    out = ARTIFACTS / "report-mixed.png"
+    out.unlink(missing_ok=True)
+    browser.screenshot(page_file, out, tmp_path / "profile", size=(1280, 2000))
+    png = out.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    assert (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")) == (1280, 2000)
+    assert len(png) > 50_000, "the screenshot looks blank"
+
+
+@pytest.fixture(scope="module")
+def axe_results(page_file: Path, tmp_path_factory) -> dict:
+    """axe-core's verdict on the rendered page (WCAG 2.2 A/AA and best practices)."""
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed: scripts/install-test-deps (npm ci --prefix tests/a11y)")
+    with browser.DevTools(tmp_path_factory.mktemp("axe-profile")) as tab:
+        tab.open(page_file)
+        tab.evaluate(AXE.read_text("utf-8"))
+        results = tab.evaluate(f"axe.run(document, {{runOnly: {{type: 'tag', values: {json.dumps(AXE_TAGS)}}}}})"
+                               ".then(r => JSON.parse(JSON.stringify(r)))", wait=True)
+    ARTIFACTS.mkdir(exist_ok=True)
+    summary = {"axe": results["testEngine"]["version"], "violations": results["violations"],
+               "incomplete": [{"id": r["id"], "help": r["help"], "nodes": len(r["nodes"])}
+                              for r in results["incomplete"]],
+               "passes": [r["id"] for r in results["passes"]]}
+    (ARTIFACTS / "axe-report.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    return results
+
+
+def test_axe_finds_no_accessibility_violation(axe_results: dict) -> None:
+    violations = [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
+                  for v in axe_results["violations"]]
+    assert violations == []
+    assert len(axe_results["passes"]) >= 20  # the rules did run: landmarks, headings, names, contrast, ...
+
+
+# WCAG 2.x relative luminance and contrast ratio, for the palette of report.css.
+def _luminance(colour: str) -> float:
+    colour = colour.lstrip("#")
+    if len(colour) == 3:
+        colour = "".join(c * 2 for c in colour)
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    lighter, darker = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_contrast_function_matches_wcag_examples() -> None:
+    assert contrast("#000", "#fff") == pytest.approx(21.0)
+    assert contrast("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)  # the classic just-fails grey
+
+
+def test_palette_contrast_meets_wcag_aa() -> None:
+    """Text ≥ 4.5:1 on every background it is drawn on; plot marks ≥ 3:1 (non-text contrast)."""
+    css = (ROOT / "grader" / "report" / "templates" / "report.css").read_text("utf-8")
+    root = re.search(r":root\s*{(.*?)}", css, flags=re.S)
+    assert root is not None
+    palette = dict(re.findall(r"--([\w-]+):\s*(#[0-9a-fA-F]{3,6})", root.group(1)))
+    output = re.search(r"\.output\s*{[^}]*background:\s*(#[0-9a-fA-F]+);\s*color:\s*(#[0-9a-fA-F]+)", css)
+    assert output is not None
+    text_pairs = [(fg, bg) for fg in ("text", "muted", "passed", "failed", "error", "expected")
+                  for bg in ("bg", "card", "code-bg")]
+    text_pairs += [("text", "worst")]
+    low = [f"{fg} on {bg}: {contrast(palette[fg], palette[bg]):.2f}" for fg, bg in text_pairs
+           if contrast(palette[fg], palette[bg]) < 4.5]
+    low += [f"output: {contrast(*output.groups()):.2f}"] if contrast(*output.groups()) < 4.5 else []
+    low += [f"{mark} mark on card: {contrast(palette[mark], palette['card']):.2f}"
+            for mark in ("expected", "got", "diff") if contrast(palette[mark], palette["card"]) < 3.0]
+    assert low == []

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from grader.report.text import render_text
-from grader.results import Mismatch, SubmissionResult
+from grader.results import Mismatch, SubmissionResult, Values
 from test_report_json import sample_result  # one hand-built result for both renderers
 
 
@@ -132,3 +132,55 @@ def test_non_finite_mismatch(result: SubmissionResult) -> None:
 def test_empty_result() -> None:
     text = render_text(SubmissionResult("empty.py", 0, 0), color=False, width=80)
     assert "0/0 exercises passed · score 0/0" in lines_of(text)
+
+
+def test_diagnosis_quotes_the_line_of_code(result: SubmissionResult) -> None:
+    result.exercises[1].diagnoses[0].line_text = "u = x * x"
+    lines = lines_of(render_text(result, color=False, width=100))
+    position = lines.index("• line 12: The constant u still carries a gradient.")
+    assert lines[position + 1] == "12 │ u = x * x"  # right under the message, before the hint
+    assert lines[position + 2].startswith("hint: Use u = (x * x).detach()")
+
+
+def test_long_tensors_are_shortened_around_the_worst_element(result: SubmissionResult) -> None:
+    trial = result.exercises[1].checks[0].trials[3]  # random 3 (shape [1000])
+    got = [float(i) for i in range(64)]
+    expected = list(got)
+    got[40] = 123.5  # the worst element, flat index 500 + 40
+    trial.mismatch = Mismatch(83.5, 2.09, [540], 123.5, 40.0, 1, 1000)
+    trial.values = Values(500, got, expected)
+    text = render_text(result, verbose=True, color=False, width=140)
+    lines = lines_of(text)
+    assert "got      […, 0, 1, 2, …, »123.5«, …, 61, 62, 63, …]" in lines
+    assert "expected […, 0, 1, 2, …, »40«, …, 61, 62, 63, …]" in lines
+    assert "max abs error 83.5, max rel error 2.09 at index [540]: got 123.5, expected 40 (1 of 1000 elements " \
+           "outside tolerance)" in lines
+
+
+def test_short_tensors_are_shown_whole(result: SubmissionResult) -> None:
+    trial = result.exercises[1].checks[0].trials[1]  # the first failing trial: shown without -v
+    trial.values = Values(0, [0.0, 1.0, 1.5, 3.0, 4.0, 5.0], [0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
+    lines = lines_of(render_text(result, color=False, width=100))
+    assert "got      [0, 1, »1.5«, 3, 4, 5]" in lines
+    assert "expected [0, 1, »2«, 3, 4, 5]" in lines
+    # in colour the worst element stands out in bold red, not by its marks only
+    coloured = render_text(result, color=True, width=100)
+    assert "\x1b[1;31m»1.5«\x1b[0m" in coloured and "\x1b[2mgot      \x1b[0m[0, 1, " in coloured
+
+
+def test_non_finite_worst_element_is_found(result: SubmissionResult) -> None:
+    trial = result.exercises[1].checks[0].trials[1]
+    trial.mismatch = Mismatch(math.nan, math.nan, [1, 0], math.nan, 2.0, 1, 6)
+    trial.values = Values(0, [1.0, 1.0, 1.0, math.nan, 1.0, 1.0], [1.0, 1.0, 1.0, 2.0, 1.0, 1.0])
+    assert "got      [1, 1, 1, »nan«, 1, 1]" in lines_of(render_text(result, color=False, width=100))
+
+
+def test_labels_come_from_one_table(result: SubmissionResult, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report's own words are in LABELS, the one place a translation replaces them."""
+    from grader.report import text
+
+    monkeypatch.setitem(text.LABELS, "hint", "提示：")
+    monkeypatch.setitem(text.LABELS, "failed", "未通过")
+    rendered = render_text(result, color=False, width=100)
+    assert "提示：Only x should receive a gradient." in lines_of(rendered)
+    assert "✗ 未通过  chain_rule" in rendered and "hint:" not in rendered

@@ -9,7 +9,7 @@ point and the vector-Jacobian vector folded in, so both checks judge the same ma
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import CodeType
 from typing import Any, Callable
 
@@ -46,6 +46,14 @@ class Reference:
             except Exception as exc:  # noqa: BLE001 - reported as a spec problem
                 raise ReferenceError(f"{exercise.id}: the reference code raised {type(exc).__name__}: {exc}") from exc
         self._code: dict[str, CodeType] = {}
+        self._variants: dict[str, Reference] = {}
+
+    def with_code(self, reference_code: str) -> Reference:
+        """The same exercise with other reference code (a known mistake's), compiled once and kept."""
+        variant = self._variants.get(reference_code)
+        if variant is None:
+            variant = self._variants[reference_code] = Reference(replace(self.exercise, reference_code=reference_code))
+        return variant
 
     def evaluate(self, expression: str, names: dict[str, Any]) -> Any:
         code = self._code.get(expression)

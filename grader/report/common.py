@@ -10,7 +10,7 @@ import math
 import re
 from pathlib import PurePath
 
-from grader.results import ExerciseResult
+from grader.results import ExerciseResult, Mismatch, Values
 
 _ESCAPE_SEQUENCE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -51,3 +51,44 @@ def source_line(submission: str, exercise: ExerciseResult) -> int | None:
     if PurePath(submission).suffix != ".py":
         return None
     return next((d.line for d in exercise.diagnoses if d.line is not None), None)
+
+
+def worst_position(values: Values, mismatch: Mismatch | None) -> int | None:
+    """Flat position of the worst element inside a ``Values`` window: the mismatch's got/expected pair,
+    else the largest difference (a non-finite one first)."""
+    pairs = list(zip(values.got, values.expected))
+    if not pairs:
+        return None
+    if mismatch is not None and mismatch.got is not None and mismatch.expected is not None:
+        for i, (g, e) in enumerate(pairs):
+            if _same(g, mismatch.got) and _same(e, mismatch.expected):
+                return values.start + i
+
+    def error(pair: tuple[float, float]) -> float:
+        difference = abs(pair[0] - pair[1])
+        return math.inf if math.isnan(difference) else difference
+
+    return values.start + max(range(len(pairs)), key=lambda i: error(pairs[i]))
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+def shown_positions(values: Values, total: int, worst: int | None, edge: int = 3) -> list[int | None]:
+    """Which elements of a long tensor to show: the window's first and last ``edge`` and the worst one,
+    in order, with ``None`` wherever elements are left out (``[0.1, 0.2, …, 0.9]``)."""
+    end = values.start + len(values.got)
+    keep = set(range(values.start, min(values.start + edge, end))) | set(range(max(end - edge, values.start), end))
+    if worst is not None:
+        keep.add(worst)
+    positions: list[int | None] = []
+    following = 0  # the position shown next when nothing is left out
+    for position in sorted(keep):
+        if position != following:
+            positions.append(None)
+        positions.append(position)
+        following = position + 1
+    if following < total:
+        positions.append(None)
+    return positions

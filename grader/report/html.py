@@ -174,6 +174,7 @@ def _math_rule(*, display: bool, block: bool = False):  # noqa: ANN202 (markdown
     return rule
 
 
+@lru_cache(maxsize=256)  # prompts repeat on every page of a class: converting their LaTeX is most of a page's cost
 def render_markdown(text: str) -> Markup:
     """A prompt's Markdown as HTML, its ``$…$`` and ``$$…$$`` math as MathML."""
     return Markup(_markdown().render(text))

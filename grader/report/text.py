@@ -21,11 +21,45 @@ from rich.text import Text
 
 from grader.report.common import clean_text as _clean
 from grader.report.common import points as _points
-from grader.results import CheckResult, ExerciseResult, Mismatch, SubmissionResult, TrialOutcome
+from grader.report.common import shown_positions, worst_position
+from grader.results import CheckResult, ExerciseResult, Mismatch, SubmissionResult, TrialOutcome, Values
 
 MARKS = {"passed": ("✓", "green"), "failed": ("✗", "red"), "error": ("!", "yellow")}
 MAX_AUTO_WIDTH = 120  # wider lines are hard to read, however wide the terminal
 OUTPUT_HEAD, OUTPUT_TAIL = 10, 20  # lines of student output shown unless verbose
+VALUES_EDGE = 3  # elements shown at each end of a long tensor, besides the worst one
+
+# Every word of the report a student reads, in one place (str.format templates), for translation.
+LABELS = {
+    "score": " · score {score}",
+    "seed": "seed {seed}",
+    "version": "autograd-grader {version}",
+    "footer": "{passed}/{total} exercises passed · score {score}",
+    "note": "note: ",
+    "review": "for review: ",
+    "review_line": "line {line}: {message}",
+    "line": "line {line}: ",
+    "hint": "hint: ",
+    "check": " {passed}/{total} passed · {points} points",
+    "passed_count": "{passed}/{total} passed",
+    "more_trials": "… {more} more failing trials not shown",
+    "more_trial": "… 1 more failing trial not shown",
+    "skipped": "- skipped ",
+    "got": "got      ",
+    "expected": "expected ",
+    "max_error": "max abs error {abs}, max rel error {rel}",
+    "at_index": " at index [{index}]",
+    "got_value": "got {value}",
+    "expected_value": "expected {value}",
+    "outside": " ({mismatched} of {total} elements outside tolerance)",
+    "output": "output:",
+    "output_truncated": "output (truncated by the grader):",
+    "lines_hidden": "… {hidden} lines not shown …",
+    "took": "took {seconds}",
+    "passed": "passed",
+    "failed": "failed",
+    "error": "error",
+}
 
 
 def render_text(
@@ -79,10 +113,10 @@ def _color_wanted(color: bool | None) -> bool:
 
 def _report(result: SubmissionResult, verbose: bool) -> Iterator[RenderableType]:
     score = _points(result.score, result.max_score)
-    header = Text.assemble((_clean(result.submission), "bold"), f" · score {score}")
+    header = Text.assemble((_clean(result.submission), "bold"), LABELS["score"].format(score=score))
     if verbose:
-        version = f"autograd-grader {result.grader_version}".rstrip()
-        extras = [f"seed {result.seed}", version, _seconds(result.duration)]
+        version = LABELS["version"].format(version=result.grader_version).rstrip()
+        extras = [LABELS["seed"].format(seed=result.seed), version, _seconds(result.duration)]
         header.append(" · " + " · ".join(extras), "dim")
     yield header
     yield ""
@@ -95,11 +129,12 @@ def _report(result: SubmissionResult, verbose: bool) -> Iterator[RenderableType]
                 yield Padding(line, (0, 0, 0, indent), expand=False)
     yield ""
     passed = sum(e.status == "passed" for e in result.exercises)
-    yield Text(f"{passed}/{len(result.exercises)} exercises passed · score {score}", style="bold")
+    yield Text(LABELS["footer"].format(passed=passed, total=len(result.exercises), score=score), style="bold")
     for note in result.notes:
-        yield _hang(Text("note: ", "dim"), _clean(note))
+        yield _hang(Text(LABELS["note"], "dim"), _clean(note))
     for flag in result.review:  # not scored: the instructor sees what the student sees
-        yield _hang(Text("for review: ", "dim"), _clean(f"line {flag.line}: {flag.message}"))
+        yield _hang(Text(LABELS["review"], "dim"), _clean(LABELS["review_line"].format(line=flag.line,
+                                                                                     message=flag.message)))
 
 
 def _summary_table(exercises: list[ExerciseResult]) -> Table:
@@ -116,7 +151,7 @@ def _summary_table(exercises: list[ExerciseResult]) -> Table:
 
 def _mark(status: str, word: str | None = None) -> Text:
     mark, style = MARKS.get(status, ("?", "magenta"))
-    return Text(f"{mark} {word if word is not None else status}", style=style)
+    return Text(f"{mark} {word if word is not None else LABELS.get(status, status)}", style=style)
 
 
 def _status_line(exercise: ExerciseResult) -> Text:
@@ -142,27 +177,30 @@ def _exercise_details(exercise: ExerciseResult, verbose: bool) -> Iterator[Line]
     if exercise.message:
         yield 2, Text(_clean(exercise.message), style="bold")
     for diagnosis in exercise.diagnoses:
-        where = f"line {diagnosis.line}: " if diagnosis.line is not None else ""
+        where = LABELS["line"].format(line=diagnosis.line) if diagnosis.line is not None else ""
         yield 2, _hang(Text("• ", "red"), Text.assemble((where, "bold"), _clean(diagnosis.message)))
+        if diagnosis.line is not None and diagnosis.line_text:  # the student's own code, quoted
+            yield 4, _hang(Text(f"{diagnosis.line} │ ", "dim"), Text(_clean(diagnosis.line_text), "yellow"))
         if diagnosis.hint:
-            yield 4, _hang(Text("hint: ", "cyan"), _clean(diagnosis.hint))
+            yield 4, _hang(Text(LABELS["hint"], "cyan"), _clean(diagnosis.hint))
     for check in exercise.checks:
         if verbose or not check.ok:
             yield from _check(check, verbose)
     for hint in exercise.hints:
-        yield 2, _hang(Text("hint: ", "cyan"), _clean(hint))
+        yield 2, _hang(Text(LABELS["hint"], "cyan"), _clean(hint))
     if exercise.output:
         yield from _output(exercise.output, exercise.output_truncated, verbose)
     if verbose:
-        yield 2, Text(f"took {_seconds(exercise.duration)}", style="dim")
+        yield 2, Text(LABELS["took"].format(seconds=_seconds(exercise.duration)), style="dim")
 
 
 def _check(check: CheckResult, verbose: bool) -> Iterator[Line]:
     summary = Text.assemble(
         (check.name, "bold"),
-        f" {check.passed}/{check.total} passed · {_points(check.score, check.max_score)} points",
+        LABELS["check"].format(passed=check.passed, total=check.total,
+                               points=_points(check.score, check.max_score)),
     )
-    counts = f"{check.passed}/{check.total} passed"
+    counts = LABELS["passed_count"].format(passed=check.passed, total=check.total)
     if check.message and check.message != counts:
         summary.append(": " + _clean(check.message.removeprefix(counts).lstrip(":; ")))
     yield 2, _hang(_mark("passed" if check.ok else "failed", ""), summary)
@@ -175,12 +213,12 @@ def _check(check: CheckResult, verbose: bool) -> Iterator[Line]:
         yield from _trial(failing[0])
     if len(failing) > 1:
         more = len(failing) - 1
-        yield 4, Text(f"… {more} more failing trial{'s' * (more > 1)} not shown", style="dim")
+        yield 4, Text(LABELS["more_trials" if more > 1 else "more_trial"].format(more=more), style="dim")
 
 
 def _trial(trial: TrialOutcome) -> Iterator[Line]:
     if trial.skipped:
-        head = Text("- skipped ", "dim")
+        head = Text(LABELS["skipped"], "dim")
     else:
         head = _mark("passed" if trial.passed else "failed", "")
     body = Text(_clean(trial.trial), "bold")
@@ -190,25 +228,49 @@ def _trial(trial: TrialOutcome) -> Iterator[Line]:
     # Checks' own messages usually state the errors already; the numbers line is for those that do not.
     if trial.mismatch is not None and "error" not in trial.message:
         yield 6, Text(_describe_mismatch(trial.mismatch), style="dim" if trial.passed else "")
+    if trial.values is not None and len(trial.values.got) > 1 and not trial.passed:
+        yield from _values(trial.values, trial.mismatch)
 
 
 def _describe_mismatch(m: Mismatch) -> str:
     """One line: errors, where the worst one is, got vs expected there, how many elements are off."""
-    text = f"max abs error {_g(m.max_abs_error, 3)}, max rel error {_g(m.max_rel_error, 3)}"
+    text = LABELS["max_error"].format(abs=_g(m.max_abs_error, 3), rel=_g(m.max_rel_error, 3))
     if m.index:
-        text += f" at index [{', '.join(map(str, m.index))}]"
-    values = [f"{label} {_g(v, 6)}" for label, v in (("got", m.got), ("expected", m.expected)) if v is not None]
+        text += LABELS["at_index"].format(index=", ".join(map(str, m.index)))
+    values = [LABELS[key].format(value=_g(v, 6)) for key, v in (("got_value", m.got), ("expected_value", m.expected))
+              if v is not None]
     if values:
         text += ": " + ", ".join(values)
     if m.total > 1:
-        text += f" ({m.mismatched} of {m.total} elements outside tolerance)"
+        text += LABELS["outside"].format(mismatched=m.mismatched, total=m.total)
     return text
+
+
+def _values(values: Values, mismatch: Mismatch | None) -> Iterator[Line]:
+    """Got and expected side by side, a long tensor shortened to its ends and the worst element
+    (marked »like this«), so the shape of the mistake shows at a glance."""
+    total = mismatch.total if mismatch is not None else values.start + len(values.got)
+    worst = worst_position(values, mismatch)
+    positions = shown_positions(values, total, worst, VALUES_EDGE)
+    for key, numbers in (("got", values.got), ("expected", values.expected)):
+        line = Text.assemble((LABELS[key], "dim"), "[")
+        for i, position in enumerate(positions):
+            if i:
+                line.append(", ")
+            if position is None:
+                line.append("…", "dim")
+            elif position == worst:
+                line.append(f"»{_g(numbers[position - values.start], 4)}«", "bold red" if key == "got" else "bold")
+            else:
+                line.append(_g(numbers[position - values.start], 4))
+        line.append("]")
+        yield 6, line
 
 
 def _output(output: str, truncated: bool, verbose: bool) -> Iterator[Line]:
     """The student's output behind a gutter; unless verbose, its head and tail only."""
     lines: list[str | None] = list(_clean(output).rstrip("\n").split("\n"))
-    yield 2, Text("output (truncated by the grader):" if truncated else "output:", style="dim")
+    yield 2, Text(LABELS["output_truncated" if truncated else "output"], style="dim")
     hidden = len(lines) - OUTPUT_HEAD - OUTPUT_TAIL
     if not verbose and hidden > 0:
         lines = [*lines[:OUTPUT_HEAD], None, *lines[-OUTPUT_TAIL:]]
@@ -217,7 +279,7 @@ def _output(output: str, truncated: bool, verbose: bool) -> Iterator[Line]:
     table.add_column(overflow="fold")
     for line in lines:
         if line is None:
-            table.add_row("", Text(f"… {hidden} lines not shown …", style="dim"))
+            table.add_row("", Text(LABELS["lines_hidden"].format(hidden=hidden), style="dim"))
         else:
             table.add_row("│ ", line)
     yield 4, table

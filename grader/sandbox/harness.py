@@ -363,8 +363,9 @@ def _op_names(ops: list[str]) -> frozenset[str]:
 def run_task(header: dict[str, Any], body: bytes, result_fd: int, ack_fd: int) -> None:
     """Load the submission once, then run each exercise's calls, streaming a frame per step.
 
-    After each exercise but the last, wait for the grader's acknowledgement on ``ack_fd``: by then it
-    has taken every byte of output written so far, so output is attributed to the right exercise.
+    After loading and after each exercise but the last, wait for the grader's acknowledgement on
+    ``ack_fd``: by then it has taken every byte of output written so far, so output is attributed to
+    loading or to the right exercise.
     """
     filename = header["filename"]
     exercises = header["exercises"]
@@ -399,6 +400,7 @@ def run_task(header: dict[str, Any], body: bytes, result_fd: int, ack_fd: int) -
     load["defined"] = sorted(name for name in wanted if callable(namespace.get(name)))
     _flush_student_output()
     write_frame(result_fd, load)
+    os.read(ack_fd, 1)  # what loading printed is in before any exercise prints (see run_task's docstring)
 
     for exercise in exercises:
         write_frame(result_fd, {"event": "begin", "exercise": exercise["id"]})

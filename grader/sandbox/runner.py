@@ -319,8 +319,8 @@ def _take(outcome: RunOutcome, frames: list[Frame], output_length: int, now: flo
 def _collect(pid: int, result_r: int, output_r: int, ack_w: int, limits: Limits, start: float) -> RunOutcome:
     """Read results and output until the child is done or its pipes close, killing it at a deadline.
 
-    At each exercise's ``end`` the child waits for a byte on ``ack_w``: its output so far is all in,
-    so the mark recorded for the frame splits output between exercises exactly.
+    At ``load`` and at each exercise's ``end`` the child waits for a byte on ``ack_w``: its output so
+    far is all in, so the mark recorded for the frame splits output between exercises exactly.
     """
     outcome = RunOutcome(started=start)
     stages = limits.stage_times
@@ -374,10 +374,11 @@ def _collect(pid: int, result_r: int, output_r: int, ack_w: int, limits: Limits,
                     now = time.monotonic()
                 for frame in frames:
                     _take(outcome, [frame], len(output), now)
-                    if frame.header.get("event") == "end":
-                        if stage + 1 < len(stages):
-                            stage += 1
-                            deadline = now + stages[stage]
+                    event = frame.header.get("event")
+                    if event == "end" and stage + 1 < len(stages):
+                        stage += 1
+                        deadline = now + stages[stage]
+                    if event in ("load", "end"):
                         try:
                             os.write(ack_w, b"\x01")
                         except OSError:

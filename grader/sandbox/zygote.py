@@ -29,6 +29,7 @@ from typing import Any
 import torch
 
 import grader.sandbox.harness as harness
+import grader.sandbox.trace_harness as trace_harness
 from grader.sandbox import layers as sandbox_layers
 from grader.sandbox.channel import read_frame_blocking
 
@@ -165,7 +166,9 @@ def _child(request: dict[str, Any], fds: list[int]) -> None:
         _harden(request, task_fd, result_fd, output_fd)
         frame = read_frame_blocking(task_fd, MAX_TASK_BYTES)
         if frame is not None:  # the task pipe stays open: the grader acknowledges each exercise on it
-            harness.run_task(frame.header, frame.body, result_fd, task_fd)
+            # "trace": run a notebook/script top to bottom and trace autograd; otherwise call functions.
+            run = trace_harness.run_trace if frame.header.get("mode") == "trace" else harness.run_task
+            run(frame.header, frame.body, result_fd, task_fd)
     except BaseException:  # noqa: BLE001 - a child must never fall back into the zygote's loop
         code = 70
         try:

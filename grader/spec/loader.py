@@ -31,8 +31,10 @@ from jsonschema.exceptions import ValidationError
 from grader.spec.model import (
     CheckConfig,
     Exercise,
+    Expectation,
     Function,
     InputSpec,
+    KnownMistake,
     Limits,
     Target,
     Tolerance,
@@ -60,6 +62,16 @@ GRADIENT_ONLY_KEYS: tuple[str, ...] = ("wrt", "gradient", "constants", "order", 
 
 #: Checks that only apply to gradient targets.
 GRADIENT_CHECKS: tuple[str, ...] = ("finite_differences", "autograd")
+
+#: Expectation keys each kind requires, and the kind-specific keys it accepts (trace mode).
+EXPECTATION_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "leaf_gradient": (("output",), ("output", "wrt", "constants", "leaf", "call")),
+    "second_backward": ((), ()),
+    "autograd_call": ((), ("call", "create_graph")),
+    "plot": (("curves",), ("curves", "autograd", "min_points")),
+    "function_value": (("function", "output", "inputs"), ("function", "output", "inputs")),
+}
+_EXPECTATION_COMMON = ("id", "kind", "weight", "label", "hint")
 
 #: Distribution parameters, to flag ones the chosen distribution ignores.
 DISTRIBUTION_PARAMS: dict[str, tuple[str, ...]] = {"uniform": ("low", "high"), "normal": ("mean", "std")}
@@ -365,7 +377,7 @@ class _Builder:
 
     def build(self) -> Exercise:
         data = self.data
-        functions = tuple(Function(f["name"], tuple(f["params"]), f.get("doc", "")) for f in data["functions"])
+        functions = tuple(Function(f["name"], tuple(f["params"]), f.get("doc", "")) for f in data.get("functions", []))
         by_name = {f.name: f for f in functions}
         raw_trials = data.get("trials", {})
         raw_tolerance, raw_limits = data.get("tolerance", {}), data.get("limits", {})
@@ -375,8 +387,8 @@ class _Builder:
             points=self.number(data, "points", (), 0.0, positive=True),
             prompt=data["prompt"],
             functions=functions,
-            targets=tuple(self.target(i, raw, by_name) for i, raw in enumerate(data["targets"])),
-            inputs=tuple(self.input(name, raw) for name, raw in data["inputs"].items()),
+            targets=tuple(self.target(i, raw, by_name) for i, raw in enumerate(data.get("targets", []))),
+            inputs=tuple(self.input(name, raw) for name, raw in data.get("inputs", {}).items()),
             trials=build_trials(raw_trials),
             checks=tuple(
                 CheckConfig(
@@ -384,7 +396,7 @@ class _Builder:
                     self.number(raw, "weight", ("checks", name), 0.0),
                     tuple(sorted((k, _freeze(v)) for k, v in raw.items() if k != "weight")),
                 )
-                for name, raw in data["checks"].items()
+                for name, raw in data.get("checks", {}).items()
             ),
             reference_code=data.get("reference", ""),
             tolerance=Tolerance(
@@ -397,11 +409,44 @@ class _Builder:
                 output=int(raw_limits.get("output", Limits.output)),
             ),
             hints=tuple(data.get("hints", [])),
+            mistakes=tuple(KnownMistake(m["code"], m["message"], m["reference"], m.get("hint", ""))
+                           for m in data.get("mistakes", [])),
             prompt_zh=data.get("prompt_zh", ""),
             title_zh=data.get("title_zh", ""),
             topic=self.ctx.path.resolve().parent.name,
             order=int(data.get("order", Exercise.order)),
             source=self.ctx.path,
+            mode=data.get("mode", Exercise.mode),
+            expectations=tuple(self.expectation(i, raw) for i, raw in enumerate(data.get("expectations", []))),
+        )
+
+    def expectation(self, index: int, raw: dict[str, Any]) -> Expectation:
+        """Schema-valid expectation data -> Expectation; keys the kind does not use are reported."""
+        where = ("expectations", index)
+        required, allowed = EXPECTATION_KEYS[raw["kind"]]
+        for key in raw:
+            if key not in _EXPECTATION_COMMON and key not in allowed:
+                self.ctx.add((*where, key), f"{key!r} does not apply to kind {raw['kind']!r}")
+        for key in required:
+            if key not in raw:
+                self.ctx.add((*where, key), f"required for kind {raw['kind']!r}")
+        return Expectation(
+            id=raw["id"],
+            kind=raw["kind"],
+            weight=self.number(raw, "weight", where, 1.0),
+            label=raw.get("label", ""),
+            hint=raw.get("hint", ""),
+            output=raw.get("output", ""),
+            wrt=raw.get("wrt", Expectation.wrt),
+            constants=tuple(raw.get("constants", {}).items()),
+            leaf=raw.get("leaf", Expectation.leaf),
+            call=raw.get("call", Expectation.call),
+            create_graph=raw.get("create_graph"),
+            curves=tuple(raw.get("curves", ())),
+            autograd=tuple(int(i) for i in raw.get("autograd", ())),
+            min_points=int(raw.get("min_points", Expectation.min_points)),
+            function=raw.get("function", ""),
+            inputs=tuple(dict(entry) for entry in raw.get("inputs", ())),
         )
 
     def target(self, index: int, raw: dict[str, Any], functions: Mapping[str, Function]) -> Target:
@@ -467,12 +512,14 @@ class _Semantics:
     def run(self) -> None:
         self.identity()
         self.reference()
+        self.mistakes()
         self.input_specs()
         self.function_specs()
         for index, target in enumerate(self.ex.targets):
             self.target(index, target)
         self.trials()
         self.checks()
+        self.expectations()
 
     def not_input(self, where: JsonPath, name: str) -> None:
         self.ctx.add(where, f"{name!r} is not an input{_suggest(name, self.inputs)}")
@@ -494,6 +541,16 @@ class _Semantics:
         if code:
             parsed = self.ctx.parse(("reference",), code, mode="exec") is not None
             self.reference_names = _defined_names(code) if parsed else None
+
+    def mistakes(self) -> None:
+        """A mistake's reference replaces ``reference``: it must define every name the expressions use."""
+        for index, mistake in enumerate(self.ex.mistakes):
+            where = ("mistakes", index, "reference")
+            if self.ctx.parse(where, mistake.reference, mode="exec") is None or self.reference_names is None:
+                continue
+            missing = sorted(self.reference_names - _defined_names(mistake.reference))
+            if missing:
+                self.ctx.add(where, f"does not define {', '.join(missing)}, which reference defines")
 
     def input_specs(self) -> None:
         for name, spec in self.inputs.items():
@@ -590,7 +647,44 @@ class _Semantics:
         if not trials.fixed and trials.random == 0:
             self.ctx.add(("trials",), "no trials: give fixed trials or random > 0")
 
+    def expectations(self) -> None:
+        """Trace mode: unique ids, a positive weight somewhere, expressions that parse and use known names."""
+        if self.ex.mode != "trace":
+            for index, _ in enumerate(self.ex.expectations):
+                self.ctx.add(("expectations", index), "expectations apply only with mode: trace")
+            return
+        if not any(e.weight > 0 for e in self.ex.expectations):
+            self.ctx.add(("expectations",), "no expectation has a positive weight, so nothing would be graded")
+        seen: set[str] = set()
+        for index, expectation in enumerate(self.ex.expectations):
+            where = ("expectations", index)
+            if expectation.id in seen:
+                self.ctx.add((*where, "id"), f"duplicate expectation id {expectation.id!r}")
+            seen.add(expectation.id)
+            constants = dict(expectation.constants)
+            if expectation.kind == "leaf_gradient" and expectation.output:
+                scope = self.scope([expectation.wrt, *constants])
+                self.ctx.check_expression((*where, "output"), expectation.output, scope)
+                for name, expression in expectation.constants:
+                    self.ctx.check_expression((*where, "constants", name), expression, self.scope([expectation.wrt]))
+            for position, curve in enumerate(expectation.curves):
+                self.ctx.check_expression((*where, "curves", position), curve, self.scope(["x"]))
+            for position in expectation.autograd:
+                if position >= len(expectation.curves):
+                    self.ctx.add((*where, "autograd"), f"curve {position} does not exist (curves are numbered from 0)")
+            if expectation.kind == "function_value" and expectation.inputs:
+                params = list(expectation.inputs[0])
+                if expectation.output:
+                    self.ctx.check_expression((*where, "output"), expectation.output, self.scope(params))
+                for position, entry in enumerate(expectation.inputs):
+                    if list(entry) != params:
+                        self.ctx.add((*where, "inputs", position), f"give the parameters {params} in this order")
+                    for name, expression in entry.items():
+                        self.ctx.check_expression((*where, "inputs", position, name), expression, self.scope([]))
+
     def checks(self) -> None:
+        if self.ex.mode == "trace":
+            return  # graded by its expectations; checks, if given, are not used
         if not any(check.weight > 0 for check in self.ex.checks):
             self.ctx.add(("checks",), "no check has a positive weight, so nothing would be graded")
         if not any(target.kind == "gradient" for target in self.ex.targets):

@@ -18,6 +18,10 @@ CheckName = Literal["reference", "finite_differences", "autograd", "shape", "for
 CHECK_NAMES: tuple[str, ...] = ("reference", "finite_differences", "autograd", "shape", "forbidden")
 DTYPES: tuple[str, ...] = ("float32", "float64")
 DISTRIBUTIONS: tuple[str, ...] = ("uniform", "normal")
+# "function": the grader calls the student's named functions; "trace": it runs a notebook or script
+# top to bottom and judges the autograd calls it made (grader/trace/).
+MODES: tuple[str, ...] = ("function", "trace")
+EXPECTATION_KINDS: tuple[str, ...] = ("leaf_gradient", "second_backward", "autograd_call", "plot", "function_value")
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,61 @@ class Target:
 
 
 @dataclass(frozen=True)
+class KnownMistake:
+    """A typical mistake the spec names: the reference code as a student making it would write it.
+
+    The diagnosis layer evaluates every target against ``reference`` too; a wrong answer that matches
+    it (and not the correct one) is diagnosed with ``code``, ``message`` and ``hint``. This names
+    mistakes that only the exercise's author can describe (a loop or branch removed from ``f``).
+    """
+
+    code: str
+    message: str
+    reference: str
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """Trace mode: what evidence in the learner's autograd trace satisfies one part of an exercise.
+
+    Judged by the grader against reference autograd and finite differences evaluated at the leaf values
+    the learner's own code used (see docs/spec-format.md, "Trace exercises"). Kinds:
+      - ``leaf_gradient``: some backward (or autograd.grad) gave a leaf ``wrt`` the increment the
+        gradient of ``output`` would give (a vector-Jacobian product with the traced ``gradient``
+        argument, or ones, when ``output`` is not a scalar); ``leaf`` filters scalar/non-scalar leaves;
+      - ``second_backward``: a backward through a freed graph raised, or ``retain_graph`` kept it and a
+        second backward accumulated;
+      - ``autograd_call``: some ``call`` (backward | grad | any) ran, optionally with ``create_graph``;
+      - ``plot``: one figure's curves over the same x match ``curves`` (expressions of ``x``); those
+        listed in ``autograd`` must be values autograd produced;
+      - ``function_value``: the learner's ``function`` (each version they defined whose signature fits)
+        on the grader's ``inputs`` equals ``output``.
+    """
+
+    id: str
+    kind: str
+    weight: float = 1.0
+    label: str = ""
+    hint: str = ""
+    output: str = ""
+    wrt: str = "x"
+    constants: tuple[tuple[str, str], ...] = ()
+    leaf: str = "any"  # any | scalar | nonscalar
+    call: str = "any"  # any | backward | grad
+    create_graph: bool | None = None
+    curves: tuple[str, ...] = ()
+    autograd: tuple[int, ...] = ()
+    min_points: int = 10
+    function: str = ""
+    inputs: tuple[dict[str, str], ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.label or self.id
+
+
+@dataclass(frozen=True)
 class CheckConfig:
     name: str
     weight: float
@@ -129,11 +188,14 @@ class Exercise:
     tolerance: Tolerance = field(default_factory=Tolerance)
     limits: Limits = field(default_factory=Limits)
     hints: tuple[str, ...] = ()
+    mistakes: tuple[KnownMistake, ...] = ()
     prompt_zh: str = ""
     title_zh: str = ""
     topic: str = ""
     order: int = 1000  # position in the catalog listing (then id)
     source: Path | None = None  # the YAML file it was loaded from
+    mode: str = "function"  # see MODES
+    expectations: tuple[Expectation, ...] = ()  # trace mode only
 
     def input(self, name: str) -> InputSpec:
         for spec in self.inputs:

@@ -1,5 +1,6 @@
 # mistake: returns 8 * x by hand instead of running backward twice.
 # expect: not from autograd
+# diagnosis: not_from_autograd
 import torch
 
 

@@ -1,5 +1,6 @@
 # mistake: calls y.backward() twice without retain_graph=True, so the second call finds the graph freed.
 # expect: retain_graph
+# diagnosis: retain_graph_missing
 import torch
 
 

@@ -1,5 +1,6 @@
 # mistake: runs backward only once, returning 4x.
 # expect: accumulate
+# diagnosis: not_accumulated
 import torch
 
 

@@ -1,5 +1,6 @@
 # mistake: zeroes x.grad between the two backward calls (as the book does between different functions), giving 4x instead of 8x.
 # expect: accumulate
+# diagnosis: not_accumulated
 import torch
 
 

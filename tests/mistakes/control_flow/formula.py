@@ -1,5 +1,6 @@
 # mistake: returns the book's check f(a) / a instead of the gradient computed by backward.
 # expect: not from autograd
+# diagnosis: not_from_autograd
 import torch
 
 

@@ -1,5 +1,6 @@
 # mistake: removes the while loop from f, so both f(a) and its gradient (2 or 200) are wrong.
-# expect: constant factor
+# expect: while loop was removed
+# diagnosis: loop_removed
 import torch
 
 

@@ -1,5 +1,6 @@
 # mistake: forgets that the book created a with requires_grad=True, so d has no graph.
 # expect: does not require grad
+# diagnosis: requires_grad_missing
 import torch
 
 

@@ -1,5 +1,6 @@
 # mistake: copies the book's a = torch.randn(size=(), requires_grad=True) and ignores the input a.
-# expect: reference
+# expect: differs from the expected gradient
+# diagnosis: wrong_value
 import torch
 
 

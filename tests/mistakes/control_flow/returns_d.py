@@ -1,5 +1,6 @@
 # mistake: returns d = f(a) instead of a.grad.
 # expect: returned y
+# diagnosis: returned_output
 import torch
 
 

@@ -1,5 +1,6 @@
 # mistake: applies f to each element separately, so every element gets its own k instead of one k for the whole tensor.
-# expect: reference
+# expect: each element separately
+# diagnosis: elementwise
 import torch
 
 

@@ -1,5 +1,6 @@
 # mistake: returns f(a) / a computed by hand instead of backpropagating.
 # expect: not from autograd
+# diagnosis: not_from_autograd
 import torch
 
 

@@ -1,5 +1,6 @@
 # mistake: keeps the scalar version's d.backward(), but d = f(a) is now a vector.
 # expect: grad can be implicitly created only for scalar outputs
+# diagnosis: nonscalar_backward
 import torch
 
 

@@ -1,5 +1,6 @@
 # mistake: passes gradient=torch.ones(len(d)) as in the book, which has the wrong shape when a is a matrix.
 # expect: mismatch in shape
+# diagnosis: gradient_shape
 import torch
 
 

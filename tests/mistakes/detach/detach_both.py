@@ -1,5 +1,6 @@
 # mistake: detaches x as well, so z no longer depends on anything that requires grad.
 # expect: does not require grad
+# diagnosis: detached_everything
 import torch
 
 

@@ -1,5 +1,6 @@
 # mistake: detaches x inside y instead of detaching y, so half of y's dependence on x is still tracked (gradient 2 * x**2).
-# expect: reference
+# expect: detach in the wrong place
+# diagnosis: detach_misplaced
 import torch
 
 

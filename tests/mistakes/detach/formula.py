@@ -1,5 +1,6 @@
 # mistake: returns u = x * x directly, the expected value, without any backward pass.
 # expect: not from autograd
+# diagnosis: not_from_autograd
 import torch
 
 

@@ -1,5 +1,6 @@
 # mistake: forgets .detach(), so z = x * x * x and the gradient is 3 * x**2 instead of x**2.
 # expect: not detached
+# diagnosis: not_detached
 import torch
 
 

@@ -1,5 +1,6 @@
 # mistake: copies the book's x = torch.arange(4) (an integer tensor) into the function, which cannot require grad.
 # expect: floating point
+# diagnosis: integer_tensor
 import torch
 
 

@@ -1,5 +1,6 @@
 # mistake: forgets x.requires_grad_(True), so y has no graph and y.backward() fails.
 # expect: does not require grad
+# diagnosis: requires_grad_missing
 import torch
 
 

@@ -1,5 +1,6 @@
 # mistake: x = x.requires_grad_() * 1.0 makes x a non-leaf tensor, whose .grad stays None.
 # expect: non-leaf
+# diagnosis: non_leaf_grad
 import torch
 
 

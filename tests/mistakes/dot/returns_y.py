@@ -1,5 +1,6 @@
 # mistake: runs backward but returns y (a scalar) instead of x.grad.
 # expect: returned y
+# diagnosis: returned_output
 import torch
 
 

@@ -1,5 +1,6 @@
 # mistake: differentiates by hand with the chain rule and returns the formula instead of using autograd.
 # expect: not from autograd
+# diagnosis: not_from_autograd
 import torch
 
 

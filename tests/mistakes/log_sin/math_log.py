@@ -1,5 +1,6 @@
 # mistake: uses math.log and math.sin, which only accept a single number, on a tensor.
 # expect: only one element tensors
+# diagnosis: math_on_tensor
 import math
 
 import torch

@@ -1,5 +1,6 @@
 # mistake: calls backward on the elementwise f(x) without summing it.
 # expect: grad can be implicitly created only for scalar outputs
+# diagnosis: nonscalar_backward
 import torch
 
 

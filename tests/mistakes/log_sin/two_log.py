@@ -1,5 +1,6 @@
 # mistake: rewrites log(x**2) as 2 * log(x), which is nan for negative x.
 # expect: not finite
+# diagnosis: wrong_value
 import torch
 
 

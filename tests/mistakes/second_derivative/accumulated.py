@@ -1,5 +1,6 @@
 # mistake: uses backward(create_graph=True) twice, so the second derivative is added to the first one left in x.grad (cos x - sin x).
-# expect: reference
+# expect: gradient accumulated
+# diagnosis: accumulated
 import torch
 
 

@@ -1,5 +1,6 @@
 # mistake: stops after one backward pass and returns the first derivative cos(x).
 # expect: first derivative
+# diagnosis: first_derivative
 import torch
 
 

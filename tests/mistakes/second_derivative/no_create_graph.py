@@ -1,5 +1,6 @@
 # mistake: computes the first derivative without create_graph=True, so it cannot be differentiated again.
 # expect: create_graph
+# diagnosis: create_graph_missing
 import torch
 
 

@@ -1,5 +1,6 @@
 # mistake: computes the gradient with autograd but then "checks" it and returns x.cos() instead.
 # expect: cos
+# diagnosis: forbidden_operation
 import torch
 
 

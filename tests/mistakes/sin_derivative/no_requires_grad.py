@@ -1,5 +1,6 @@
 # mistake: forgets to enable gradients on x.
 # expect: does not require grad
+# diagnosis: requires_grad_missing
 import torch
 
 

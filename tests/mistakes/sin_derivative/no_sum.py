@@ -1,5 +1,6 @@
 # mistake: calls backward on the vector sin(x) without summing it or passing a gradient.
 # expect: grad can be implicitly created only for scalar outputs
+# diagnosis: nonscalar_backward
 import torch
 
 

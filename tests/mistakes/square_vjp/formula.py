@@ -1,5 +1,6 @@
 # mistake: writes the vector-Jacobian product 2 * x * v by hand instead of calling backward.
 # expect: not from autograd
+# diagnosis: not_from_autograd
 import torch
 
 

@@ -1,5 +1,6 @@
 # mistake: copies the book's backward(torch.ones_like(x)) and ignores v, returning 2x.
 # expect: was ignored
+# diagnosis: gradient_ignored
 import torch
 
 

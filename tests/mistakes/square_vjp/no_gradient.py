@@ -1,5 +1,6 @@
 # mistake: calls y.backward() on the non-scalar y without a gradient argument.
 # expect: grad can be implicitly created only for scalar outputs
+# diagnosis: nonscalar_backward
 import torch
 
 

@@ -1,5 +1,6 @@
 # mistake: uses the book's shortcut y.sum().backward(), which is the product with ones, not with v.
 # expect: was ignored
+# diagnosis: gradient_ignored
 import torch
 
 

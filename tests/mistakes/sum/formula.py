@@ -1,5 +1,6 @@
 # mistake: returns torch.ones_like(x), the known answer, instead of the gradient from backward().
 # expect: not from autograd
+# diagnosis: not_from_autograd
 import torch
 
 

@@ -1,5 +1,6 @@
 # mistake: follows the book's cells in one go but leaves out x.grad.zero_(), so the earlier 4x gradient is still in x.grad.
-# expect: reference
+# expect: still held the gradient of an earlier backward
+# diagnosis: accumulated
 import torch
 
 

@@ -1,5 +1,6 @@
 # mistake: returns y = x.sum() instead of x.grad.
 # expect: returned y
+# diagnosis: returned_output
 import torch
 
 
