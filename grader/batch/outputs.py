@@ -46,11 +46,14 @@ def row_note(result: dict) -> str:
 
 
 def write_outputs(out: Path, rows: Iterable[tuple[Student, str, str]], exercises: list[Exercise],
-                  observers: Iterable[Callable[[Student, dict], None]] = ()) -> Written:
+                  observers: Iterable[Callable[[Student, dict | None], None]] = (),
+                  absent: Iterable[tuple[Student, str]] = ()) -> Written:
     """Write every output at once, reading each stored result once (memory stays flat for any class).
 
     ``rows`` are (student, result JSON, feedback page or "") in student-key order; a missing page is
-    rendered here. ``observers`` see each parsed result (the dashboard's tallies).
+    rendered here. ``observers`` see each parsed result (the dashboard's tallies, the LMS files).
+    ``absent`` are students known without a hand-in (the student map's), with the reason: they get a
+    grades.csv row with empty points after the others, and observers see them with ``None``.
     """
     written = Written()
     renderer, written.feedback_note = _html_renderer()
@@ -82,6 +85,11 @@ def write_outputs(out: Path, rows: Iterable[tuple[Student, str, str]], exercises
                     pages.add(f"{student.key}.html")
                     written.feedback += 1
             written.students += 1
+        for student, reason in absent:
+            writer.writerow([student.key, student.name, student.lms_id, *("" for _ in exercises), "",
+                             points(sum(e.points for e in exercises)), reason])
+            for observe in observers:
+                observe(student, None)
         table.flush()
         table.detach()  # the atomic writer closes the underlying file
     if renderer is not None:

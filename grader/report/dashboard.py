@@ -30,6 +30,7 @@ class ClassStats:
     slowest: list[tuple[float, str]] = field(default_factory=list)  # min-heap of (seconds, student)
     failing: list[tuple[str, str]] = field(default_factory=list)  # (student, why), the first LISTED
     failing_count: int = 0
+    absent: int = 0  # students of the student map with no hand-in (not in any tally above)
 
     def add(self, student: str, result: dict[str, Any]) -> None:
         self.students += 1
@@ -55,15 +56,20 @@ class ClassStats:
             if len(self.failing) < LISTED:
                 self.failing.append((student, errors[0] + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")))
 
-    def observer(self, student: Any, result: dict[str, Any]) -> None:
-        """For ``write_outputs``: called with each (Student, result) as the outputs stream past."""
-        self.add(student.key, result)
+    def observer(self, student: Any, result: dict[str, Any] | None) -> None:
+        """For ``write_outputs``: called with each (Student, result) as the outputs stream past; None for a
+        student of the student map who handed nothing in."""
+        if result is None:
+            self.absent += 1
+        else:
+            self.add(student.key, result)
 
 
 def render_dashboard(stats: ClassStats, *, title: str = "Class results") -> str:
     mean = stats.total_percent / stats.students if stats.students else 0.0
     parts = [_HEAD.format(title=escape(title)), f"<h1>{escape(title)}</h1>",
-             f"<p>{stats.students} submissions · mean score {mean:.1f} %</p>",
+             f"<p>{stats.students} submissions · mean score {mean:.1f} %"
+             + (f" · {stats.absent} students of the student map handed nothing in" if stats.absent else "") + "</p>",
              "<h2>Scores</h2>", _histogram(stats.histogram),
              "<h2>Exercises</h2>", _pass_rates(stats), _diagnoses(stats),
              "<h2>Submissions that could not run</h2>", _failing(stats),
