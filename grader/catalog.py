@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from grader.i18n import ENGLISH, Translator
 from grader.spec.model import Exercise
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -29,8 +30,8 @@ class SelectionError(Exception):
     """--only named an exercise the catalog does not have."""
 
 
-def select(exercises: list[Exercise], only: tuple[str, ...] | list[str], submission_stem: str | None = None
-           ) -> tuple[list[Exercise], str | None]:
+def select(exercises: list[Exercise], only: tuple[str, ...] | list[str], submission_stem: str | None = None,
+           tr: Translator = ENGLISH) -> tuple[list[Exercise], str | None]:
     """Exercises to grade, and a note when the choice was made for the student.
 
     ``--only`` wins. Otherwise a submission named after one exercise (``dot.py``, as the starter files
@@ -45,7 +46,7 @@ def select(exercises: list[Exercise], only: tuple[str, ...] | list[str], submiss
             raise SelectionError(f"unknown exercise {', '.join(unknown)}; the catalog has: {', '.join(by_id)}")
         return [by_id[i] for i in only], None
     if submission_stem in by_id:
-        return [by_id[submission_stem]], f"graded exercise '{submission_stem}' only (the file is named after it; " \
-                                         "use --only to choose others)"
+        return [by_id[submission_stem]], tr("graded exercise '{id}' only (the file is named after it; "
+                                            "use --only to choose others)", id=submission_stem)
     functions = [e for e in exercises if e.mode != "trace"]
     return functions or exercises, None

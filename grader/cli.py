@@ -15,6 +15,8 @@ from typing import Any
 
 import click
 
+from grader.i18n import LANGUAGES, resolve_language
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
@@ -66,6 +68,10 @@ def _sandbox(require: bool) -> Iterator[Any]:
 
 _require_option = click.option("--require-sandbox", is_flag=True,
                                help="Refuse to grade unless every protection layer is available (grader doctor).")
+# Student-facing language (grader/i18n.py: standard library only, cheap to import here).
+_lang_option = click.option("--lang", type=click.Choice(LANGUAGES), default=None,
+                            help="Language of the feedback: en or zh (default: from LANGUAGE/LC_ALL/LC_MESSAGES/LANG, "
+                                 "zh for a Chinese locale, else en).")
 
 
 def _report(results: list, targets: list, *, verbose: bool = False, color: bool | None = None) -> None:
@@ -98,8 +104,10 @@ def main() -> None:
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write a self-contained HTML report to this file.")
 @_require_option
+@_lang_option
 def check(submission: Path, exercises_dir: Path | None, only: tuple[str, ...], formats: list, seed: int,
-          jobs: int, verbose: bool, color: bool | None, html_path: Path | None, require_sandbox: bool) -> None:
+          jobs: int, verbose: bool, color: bool | None, html_path: Path | None, require_sandbox: bool,
+          lang: str | None) -> None:
     """Grade one SUBMISSION (.py or .ipynb) and print feedback."""
     if html_path is not None and not html_path.absolute().parent.is_dir():
         _fail(f"cannot write {html_path}: no such directory")  # said before grading, not after
@@ -109,7 +117,7 @@ def check(submission: Path, exercises_dir: Path | None, only: tuple[str, ...], f
 
         try:
             result = check_submission(submission, sandbox, exercises_dir=exercises_dir, only=only, seed=seed,
-                                      jobs=jobs)
+                                      jobs=jobs, lang=resolve_language(lang))
         except CheckError as exc:
             _fail(str(exc))
             return
@@ -136,8 +144,9 @@ def check(submission: Path, exercises_dir: Path | None, only: tuple[str, ...], f
 @click.option("-v", "--verbose", is_flag=True, help="Show every check and trial.")
 @click.option("--color/--no-color", default=None, help="Colour the text report (default: when a terminal).")
 @_require_option
+@_lang_option
 def ci(root: Path, exercises_dir: Path | None, formats: list, seed: int, jobs: int, verbose: bool,
-       color: bool | None, require_sandbox: bool) -> None:
+       color: bool | None, require_sandbox: bool, lang: str | None) -> None:
     """Grade a homework repository's submissions (see grader.toml in docs/integrations.md).
 
     On GitHub Actions (GITHUB_ACTIONS=true) it also annotates failures and writes the job summary.
@@ -154,7 +163,8 @@ def ci(root: Path, exercises_dir: Path | None, formats: list, seed: int, jobs: i
         from grader.session import CheckError
 
         try:
-            results = grade_homework(config, sandbox, exercises_dir=exercises_dir, seed=seed, jobs=jobs)
+            results = grade_homework(config, sandbox, exercises_dir=exercises_dir, seed=seed, jobs=jobs,
+                                     lang=resolve_language(lang))
         except (HomeworkError, CheckError) as exc:
             _fail(str(exc))
             return
@@ -250,8 +260,14 @@ def list_exercises(exercises_dir: Path | None) -> None:
               help="Reuse stored results of unchanged submissions.")
 @click.option("--only", multiple=True, metavar="ID", help="Grade only this exercise (repeatable).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random trials.")
+@click.option("--student-map", "student_map", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV joining hand-ins to LMS student ids (columns: docs/batch.md).")
+@click.option("--assignment", default="Autograd exercises", show_default=True,
+              help="Grade column of canvas.csv, e.g. 'Homework 3 (4711)' as in Canvas' gradebook export.")
+@_lang_option
 def grade(submissions_dir: Path, exercises_dir: Path | None, hidden_dir: Path | None, out_dir: Path, jobs: int,
-          cluster: str | None, resume: bool, only: tuple[str, ...], seed: int) -> None:
+          cluster: str | None, resume: bool, only: tuple[str, ...], seed: int, student_map: Path | None,
+          assignment: str, lang: str | None) -> None:
     """Grade a class: every submission in SUBMISSIONS_DIR (folders, files, Canvas or Moodle exports).
 
     Exits 0 when grading succeeded, whatever the students scored.
@@ -259,7 +275,8 @@ def grade(submissions_dir: Path, exercises_dir: Path | None, hidden_dir: Path | 
     from grader.batch.run import BatchError, BatchOptions, grade_batch, summary_lines
 
     options = BatchOptions(submissions=submissions_dir, out=out_dir, exercises=exercises_dir, hidden=hidden_dir,
-                           jobs=jobs, resume=resume, only=only, seed=seed, cluster=cluster)
+                           jobs=jobs, resume=resume, only=only, seed=seed, cluster=cluster,
+                           student_map=student_map, assignment=assignment, lang=resolve_language(lang))
     try:
         summary = grade_batch(options)
     except BatchError as exc:

@@ -20,16 +20,17 @@ from grader.checks.compare import compare
 from grader.checks.finite_diff import check_gradient
 from grader.checks.forbidden import static_uses
 from grader.checks.provenance import check_provenance
-from grader.checks.review import review
+from grader.checks.review import review, within_functions
 from grader.checks.reference import Reference, ReferenceError
 from grader.diagnose import (diagnose_calls, diagnose_error, diagnose_none, diagnose_provenance, diagnose_value,
                              function_facts, prune)
+from grader.i18n import ENGLISH, Translator, check_label, translator
 from grader.results import CheckResult, Diagnosis, ExerciseResult, SubmissionResult, TrialOutcome
 from grader.sandbox.channel import TensorWriter
 from grader.sandbox.evidence import CallReport, RunEvidence, Tampering, split_run
 from grader.sandbox.runner import Limits, Sandbox
 from grader.sandbox.zygote import EXIT_SANDBOX_FAILED
-from grader.spec.model import Exercise, Target
+from grader.spec.model import Exercise, Target, localize
 from grader.submission import Submission
 from grader.trials import Trial, make_trials
 
@@ -92,36 +93,42 @@ def shared_limits(exercises: list[Exercise]) -> Limits:
                   output=sum(l.output for l in each), stages=tuple(l.time for l in each))
 
 
-def _run_failure(evidence: RunEvidence, limits: Limits) -> str | None:
+def _run_failure(evidence: RunEvidence, limits: Limits, tr: Translator = ENGLISH) -> str | None:
     """Why the child stopped before finishing, in words a student understands."""
     if evidence.finished:
         return None
     if evidence.timed_out:
-        return f"time limit: the code did not finish within {limits.time:g} s (an infinite loop, or input()?)"
+        return tr("time limit: the code did not finish within {seconds} s (an infinite loop, or input()?)",
+                  seconds=f"{limits.time:g}")
     if evidence.channel_error:
-        return evidence.channel_error
+        return evidence.channel_error  # the sandbox's own words on a broken result channel (English only)
     code = evidence.exit_code
     if code is None:
-        return "the code's process stopped unexpectedly"
+        return tr("the code's process stopped unexpectedly")
     if code == EXIT_SANDBOX_FAILED:
-        return ("the grader could not set up its sandbox for this code (not your fault): "
-                "tell your instructor; `grader doctor` shows what is missing")
+        return tr("the grader could not set up its sandbox for this code (not your fault): "
+                  "tell your instructor; `grader doctor` shows what is missing")
     if code == -9:
-        return "the code's process was killed (memory or CPU time limit)"
+        return tr("the code's process was killed (memory or CPU time limit)")
     if code == -24:
-        return f"CPU time limit: the code used more than {limits.time:g} s of CPU"
+        return tr("CPU time limit: the code used more than {seconds} s of CPU", seconds=f"{limits.time:g}")
     if code < 0:
-        return f"the code's process crashed (signal {-code})"
-    return f"the code's process exited with status {code} (os._exit or a crash) before finishing"
+        return tr("the code's process crashed (signal {signal})", signal=-code)
+    return tr("the code's process exited with status {code} (os._exit or a crash) before finishing", code=code)
 
 
 class Grader:
-    """Grades submissions against exercises with one warm sandbox."""
+    """Grades submissions against exercises with one warm sandbox.
 
-    def __init__(self, sandbox: Sandbox, *, seed: int = 0, jobs: int = 2) -> None:
+    ``lang`` is the language of every message in the results it makes (grader/i18n.py): messages hold
+    numbers formatted as they are judged, so they are written in the student's language right then.
+    """
+
+    def __init__(self, sandbox: Sandbox, *, seed: int = 0, jobs: int = 2, lang: str = "en") -> None:
         self.sandbox = sandbox
         self.seed = seed
         self.jobs = max(1, jobs)
+        self.tr = translator(lang)
         self._prepared: dict[str, tuple[Reference, list[Trial]] | ReferenceError] = {}
 
     def prepare(self, exercise: Exercise) -> tuple[Reference, list[Trial]]:
@@ -129,7 +136,9 @@ class Grader:
         cached = self._prepared.get(exercise.id)
         if cached is None:
             try:
-                reference = Reference(exercise)
+                # Localized here too: callers may prepare the spec as loaded (the known mistakes it names
+                # are read from the reference's exercise).
+                reference = Reference(localize(exercise, self.tr.lang))
                 cached = (reference, make_trials(exercise, reference, self.seed))
             except ReferenceError as exc:
                 cached = exc
@@ -154,7 +163,7 @@ class Grader:
             submission=str(submission.path), score=round(sum(r.score for r in results), 6),
             max_score=sum(r.max_score for r in results), exercises=results, notes=list(submission.notes),
             review=review(submission.source),
-            seed=self.seed, grader_version=__version__, duration=time.monotonic() - start)
+            seed=self.seed, grader_version=__version__, duration=time.monotonic() - start, lang=self.tr.lang)
 
     def grade_exercise(self, submission: Submission, exercise: Exercise) -> ExerciseResult:
         return self.grade_together(submission, [exercise])[exercise.id]
@@ -168,6 +177,7 @@ class Grader:
         never reached get a fresh child.
         """
         results: dict[str, ExerciseResult] = {}
+        exercises = [localize(e, self.tr.lang) for e in exercises]  # titles, prompts, hints, mistakes
         traced = [e for e in exercises if e.mode == "trace"]
         if traced:  # trace mode (grader/trace/): the cells run once, each trace exercise is judged from that trace
             from grader.trace.grade import grade_trace
@@ -181,7 +191,7 @@ class Grader:
             except ReferenceError as exc:
                 results[exercise.id] = ExerciseResult(
                     exercise.id, exercise.title, "error", 0.0, exercise.points,
-                    message=f"this exercise's spec is broken (not your fault): {exc}")
+                    message=self.tr("this exercise's spec is broken (not your fault): {error}", error=exc))
         while pending:
             header, body, calls = build_task([(e, trials) for e, _, trials in pending], submission)
             outcome = self.sandbox.run(header, body, shared_limits([e for e, _, _ in pending]),
@@ -192,7 +202,7 @@ class Grader:
                     judging = time.monotonic()
                     limits = exercise_limits(exercise)
                     run = _capped_output(evidence[exercise.id], limits.output)
-                    result = judge(exercise, reference, trials, run, submission, limits)
+                    result = judge(exercise, reference, trials, run, submission, limits, self.tr)
                     result.duration = run.wall + time.monotonic() - judging
                     results[exercise.id] = result
             pending = [p for p in pending if p[0].id in rerun]
@@ -208,28 +218,33 @@ def _capped_output(evidence: RunEvidence, cap: int) -> RunEvidence:
 
 
 def judge(exercise: Exercise, reference: Reference, trials: list[Trial], evidence: RunEvidence,
-          submission: Submission, limits: Limits) -> ExerciseResult:
-    """Checks, diagnoses and score from validated evidence (pure: no processes here)."""
+          submission: Submission, limits: Limits, tr: Translator = ENGLISH) -> ExerciseResult:
+    """Checks, diagnoses and score from validated evidence (pure: no processes here), worded by ``tr``."""
     tally = _Tally()
     diagnoses: list[Diagnosis] = []
-    failure = _run_failure(evidence, limits)
+    failure = _run_failure(evidence, limits, tr)
     load_error = evidence.load.error if evidence.load else None
 
     for target in exercise.targets:
         diagnoses.extend(diagnose_calls(target.function, [
-            (trial.description, evidence.calls[call_id(index, target.function)]) for index, trial in enumerate(trials)]))
+            (trial.describe(tr), evidence.calls[call_id(index, target.function)])
+            for index, trial in enumerate(trials)], tr))
         for index, trial in enumerate(trials):
             call = evidence.calls[call_id(index, target.function)]
-            outcomes = _judge_call(exercise, reference, target, trial, call, failure, diagnoses, submission.source)
+            outcomes = _judge_call(exercise, reference, target, trial, call, failure, diagnoses, submission.source, tr)
             for check, outcome in outcomes.items():
                 if exercise.check(check) is not None:
                     tally.add(check, outcome)
 
     forbidden = exercise.check("forbidden")
     if forbidden is not None:
-        tally.add("forbidden", _forbidden_outcome(exercise, evidence, submission, diagnoses))
-    if evidence.tampering:
-        _distrust(tally, evidence.tampering, diagnoses)
+        tally.add("forbidden", _forbidden_outcome(exercise, evidence, submission, diagnoses, tr))
+    # An exercise's functions that can reach the recorders' state in ways no audit event reports (read
+    # statically: getattr with a built string escapes this) are distrusted like caught tampering.
+    flags = [f for f in review(submission.source) if f.code in STATE_REACHERS]
+    reaching = [Tampering(f.message, f.line) for f in within_functions(submission.source, exercise.function_names, flags)]
+    if evidence.tampering or reaching:
+        _distrust(tally, evidence.tampering + reaching, diagnoses, tr)
 
     checks = []
     for config in exercise.checks:
@@ -240,7 +255,7 @@ def judge(exercise: Exercise, reference: Reference, trials: list[Trial], evidenc
         fraction = passed / total if total else 1.0
         checks.append(CheckResult(name=config.name, weight=config.weight, passed=passed, total=total,
                                   score=config.weight * fraction, max_score=config.weight,
-                                  message=_summary(config.name, outcomes), trials=outcomes))
+                                  message=_summary(config.name, outcomes, tr), trials=outcomes))
     weights = sum(c.max_score for c in checks) or 1.0
     score = exercise.points * sum(c.score for c in checks) / weights
     for check in checks:  # report check scores in the exercise's points
@@ -252,17 +267,21 @@ def judge(exercise: Exercise, reference: Reference, trials: list[Trial], evidenc
     status, message = "passed", ""
     calls_ran = any(c.status in ("ok", "error") for c in evidence.calls.values())
     if load_error is not None and load_error.type in ("SyntaxError", "IndentationError", "TabError"):
-        status, message = "error", f"your file could not be read: {load_error} (line {load_error.line})"
+        status, message = "error", tr("your file could not be read: {error} (line {line})", error=load_error,
+                                      line=load_error.line)
     elif missing and not calls_ran:
-        defined_hint = f" (the file raised {load_error} at line {load_error.line} while loading)" if load_error else ""
-        status, message = "error", f"{', '.join(missing)} is not defined in your file{defined_hint}"
+        defined_hint = tr(" (the file raised {error} at line {line} while loading)", error=load_error,
+                          line=load_error.line) if load_error else ""
+        status, message = "error", tr("{names} is not defined in your file{loading}", names=", ".join(missing),
+                                      loading=defined_hint)
     elif failure and not calls_ran:
         status, message = "error", failure
     elif score < exercise.points - 1e-9:
         status = "failed"
-        message = failure or _headline(checks)
+        message = failure or _headline(checks, tr)
     if load_error is not None and status != "error":
-        diagnoses.insert(0, Diagnosis("load_error", f"loading your file raised {load_error}", "", load_error.line))
+        diagnoses.insert(0, Diagnosis("load_error", tr("loading your file raised {error}", error=load_error), "",
+                                      load_error.line))
 
     return ExerciseResult(
         id=exercise.id, title=exercise.title, status=status,  # type: ignore[arg-type]
@@ -274,36 +293,40 @@ def judge(exercise: Exercise, reference: Reference, trials: list[Trial], evidenc
 
 
 def _judge_call(exercise: Exercise, reference: Reference, target: Target, trial: Trial, call: CallReport,
-                failure: str | None, diagnoses: list[Diagnosis], source: str = "") -> dict[str, TrialOutcome]:
+                failure: str | None, diagnoses: list[Diagnosis], source: str = "",
+                tr: Translator = ENGLISH) -> dict[str, TrialOutcome]:
     """Every per-trial check for one target on one call."""
     facts = function_facts(source, target.function)  # what the function's code visibly does, for diagnoses
-    label = trial.description
+    label = trial.describe(tr)
     names = ["shape", "reference"] + (["finite_differences", "autograd"] if target.kind == "gradient" else [])
 
     def all_fail(message: str) -> dict[str, TrialOutcome]:
         return {name: TrialOutcome(label, False, message) for name in names}
 
+    function = target.function
     if call.status == "not_run":
-        return all_fail(f"not run: {failure or 'the process stopped before this call'}")
+        return all_fail(tr("not run: {reason}", reason=failure or tr("the process stopped before this call")))
     if call.status == "missing":
-        return all_fail(f"{target.function} is not defined")
+        return all_fail(tr("{function} is not defined", function=function))
     if call.status == "not_callable":
-        return all_fail(f"{target.function} is not a function")
+        return all_fail(tr("{function} is not a function", function=function))
     if call.status == "error" and call.error is not None:
-        diagnosis = diagnose_error(call.error, call, facts)
+        diagnosis = diagnose_error(call.error, call, facts, tr)
         diagnoses.append(diagnosis)
-        where = f" (line {call.error.line})" if call.error.line else ""
-        return all_fail(f"{target.function} raised {call.error}{where}")
+        where = tr(" (line {line})", line=call.error.line) if call.error.line else ""
+        return all_fail(tr("{function} raised {error}{where}", function=function, error=call.error, where=where))
     value = call.value
     assert value is not None
     if value.type == "None":
-        diagnoses.append(diagnose_none(call, target.function, target.kind))
-        return all_fail(f"{target.function} returned None")
+        diagnoses.append(diagnose_none(call, function, target.kind, tr))
+        return all_fail(tr("{function} returned None", function=function))
     if value.too_large:
-        return all_fail(f"{target.function} returned a tensor of {value.too_large / 2**20:.0f} MiB, far larger "
-                        "than the answer (the grader does not accept more than 64 MiB)")
+        return all_fail(tr("{function} returned a tensor of {size} MiB, far larger than the answer (the grader "
+                           "does not accept more than 64 MiB)", function=function,
+                           size=f"{value.too_large / 2**20:.0f}"))
     if value.tensor is None:
-        return all_fail(f"{target.function} returned a {value.dtype or value.type}, not a tensor")
+        return all_fail(tr("{function} returned a {type}, not a tensor", function=function,
+                           type=value.dtype or value.type))
 
     got = value.tensor
     expected = reference.expected(target, trial.inputs)
@@ -311,45 +334,48 @@ def _judge_call(exercise: Exercise, reference: Reference, target: Target, trial:
     outcomes: dict[str, TrialOutcome] = {}
     shape_ok = tuple(got.shape) == tuple(expected.shape) and got.dtype in _FLOATING
     shape_message = "" if shape_ok else (
-        f"returned dtype {str(got.dtype).replace('torch.', '')}, expected a floating-point tensor"
-        if got.dtype not in _FLOATING else f"returned shape {list(got.shape)}, expected {list(expected.shape)}")
+        tr("returned dtype {dtype}, expected a floating-point tensor", dtype=str(got.dtype).replace("torch.", ""))
+        if got.dtype not in _FLOATING else tr("returned shape {got}, expected {expected}", got=list(got.shape),
+                                              expected=list(expected.shape)))
     outcomes["shape"] = TrialOutcome(label, shape_ok, shape_message)
 
-    comparison = compare(got, expected, rtol=tol.rtol, atol=tol.atol)
+    comparison = compare(got, expected, rtol=tol.rtol, atol=tol.atol, tr=tr)
     outcomes["reference"] = TrialOutcome(label, comparison.passed, comparison.message, comparison.mismatch,
                                          values=comparison.values)
     if not comparison.passed:
         diagnoses.append(diagnose_value(reference, target, trial.inputs, got, expected, tol.rtol, tol.atol,
-                                        call, facts))
+                                        call, facts, tr))
     if target.kind != "gradient":
         return outcomes
 
     if target.name in trial.fd_unstable:
-        outcomes["finite_differences"] = TrialOutcome(label, True, "not judged: a jump or kink lies within the "
-                                                      "finite-difference step at this input", skipped=True)
+        outcomes["finite_differences"] = TrialOutcome(label, True, tr("not judged: a jump or kink lies within the "
+                                                                      "finite-difference step at this input"),
+                                                      skipped=True)
     elif got.shape != expected.shape:
         outcomes["finite_differences"] = TrialOutcome(label, False, shape_message)
     else:
         problem = reference.problem(target, trial.inputs)
-        generator = torch.Generator().manual_seed(len(label) * 1009 + int(got.numel()))
+        # Seeded from the English description, so every language draws the same directions.
+        generator = torch.Generator().manual_seed(len(trial.description) * 1009 + int(got.numel()))
         scale = 1.0 / target.accumulate
         verdict = check_gradient(problem.function, problem.x, got.to(torch.float64) * scale, order=problem.order,
                                  w=problem.direction, rtol=tol.rtol, atol=tol.atol * scale, generator=generator,
-                                 memo=trial.fd_memo.setdefault(target.function, {}))
+                                 memo=trial.fd_memo.setdefault(target.function, {}), tr=tr)
         if not verdict.stable:
             outcomes["finite_differences"] = TrialOutcome(label, True, verdict.message, skipped=True)
         else:
             outcomes["finite_differences"] = TrialOutcome(label, verdict.passed, verdict.message, verdict.mismatch)
 
-    provenance = check_provenance(call, got)
+    provenance = check_provenance(call, got, tr)
     outcomes["autograd"] = TrialOutcome(label, provenance.passed, provenance.message)
     if not provenance.passed:
-        diagnoses.append(diagnose_provenance(target.function, provenance.message, facts))
+        diagnoses.append(diagnose_provenance(target.function, provenance.message, facts, tr))
     return outcomes
 
 
 def _forbidden_outcome(exercise: Exercise, evidence: RunEvidence, submission: Submission,
-                       diagnoses: list[Diagnosis]) -> TrialOutcome:
+                       diagnoses: list[Diagnosis], tr: Translator = ENGLISH) -> TrialOutcome:
     config = exercise.check("forbidden")
     ops = [str(op) for op in (config.option("ops", []) if config else [])]  # type: ignore[union-attr]
     names = {op.split(".")[-1].rstrip("_") for op in ops}
@@ -358,65 +384,74 @@ def _forbidden_outcome(exercise: Exercise, evidence: RunEvidence, submission: Su
     for call in evidence.calls.values():
         uses.extend(call.forbidden)
     bypasses = [flag for flag in review(submission.source) if flag.code in TRACE_BYPASSES]
+    whole = tr("whole exercise")
+    listed = ", ".join(ops)
     if not uses and bypasses:  # a clean trace means nothing if the code can switch the tracing off
-        first = bypasses[0]
-        diagnoses.append(Diagnosis("trace_bypass", f"your code {first.message} (line {first.line})",
-                                   f"This exercise must not use {', '.join(ops)}; code that goes around the "
-                                   "grader's tracing of torch calls fails this check.", first.line))
-        return TrialOutcome("whole exercise", False,
-                            f"not trusted: the code {first.message} at line {first.line}, which hides torch "
-                            "calls from the forbidden-operation trace")
+        first = bypasses[0]  # review flags are instructor-facing, in English: quoted as they are
+        diagnoses.append(Diagnosis("trace_bypass", tr("your code {what} (line {line})", what=first.message,
+                                                      line=first.line),
+                                   tr("This exercise must not use {ops}; code that goes around the "
+                                      "grader's tracing of torch calls fails this check.", ops=listed), first.line))
+        return TrialOutcome(whole, False,
+                            tr("not trusted: the code {what} at line {line}, which hides torch "
+                               "calls from the forbidden-operation trace", what=first.message, line=first.line))
     if not uses:
         static = static_uses(submission.source, ops)
         if static and not any(c.status == "ok" for c in evidence.calls.values()):
-            uses_text = ", ".join(f"{op} (line {line})" for op, line in static)
-            return TrialOutcome("whole exercise", False, f"forbidden operation in the code: {uses_text}")
-        return TrialOutcome("whole exercise", True, f"none of {', '.join(ops)} was called")
+            uses_text = ", ".join(tr("{op} (line {line})", op=op, line=line) for op, line in static)
+            return TrialOutcome(whole, False, tr("forbidden operation in the code: {uses}", uses=uses_text))
+        return TrialOutcome(whole, True, tr("none of {ops} was called", ops=listed))
     seen = sorted({(u.op, u.line) for u in uses}, key=lambda u: (u[1] or 0, u[0]))
-    where = ", ".join(f"{op}" + (f" at line {line}" if line else "") for op, line in seen)
-    diagnoses.append(Diagnosis("forbidden_operation", f"used a forbidden operation: {where}",
-                               f"This exercise must not use {', '.join(ops)}: let autograd do the work.",
+    where = ", ".join(tr("{op} at line {line}", op=op, line=line) if line else op for op, line in seen)
+    diagnoses.append(Diagnosis("forbidden_operation", tr("used a forbidden operation: {where}", where=where),
+                               tr("This exercise must not use {ops}: let autograd do the work.", ops=listed),
                                seen[0][1]))
-    return TrialOutcome("whole exercise", False, f"forbidden operation called: {where}")
+    return TrialOutcome(whole, False, tr("forbidden operation called: {where}", where=where))
 
 
 UNTRUSTED_CHECKS = ("autograd", "forbidden")  # judged from evidence recorded inside the child
 # Review flags of code that can call torch functions past both the traps and the torch-function mode.
 TRACE_BYPASSES = {"disables_torch_function", "pops_modes", "torch_internals"}
+# Review flags of code that can reach the recorders' state in the child without an audit event (gc, frames,
+# ctypes and importing the grader are reported at run time).
+STATE_REACHERS = {"reads_globals", "reads_closure", "sys_modules"}
 
 
-def _distrust(tally: _Tally, tampering: list[Tampering], diagnoses: list[Diagnosis]) -> None:
+def _distrust(tally: _Tally, tampering: list[Tampering], diagnoses: list[Diagnosis],
+              tr: Translator = ENGLISH) -> None:
     """Code that reached into the grader's machinery could have faked what the child recorded: the checks
     that rest on that record fail (the numbers are still judged, from the grader's own copies)."""
     first = tampering[0]
-    where = f" at line {first.line}" if first.line else ""
-    reason = f"not trusted: the code {first.what}{where}, which can fake what the grader records"
+    where = tr(" at line {line}", line=first.line) if first.line else ""
+    reason = tr("not trusted: the code {what}{where}, which can fake what the grader records", what=first.what,
+                where=where)
     for name in UNTRUSTED_CHECKS:
         if name in tally.outcomes:
             tally.outcomes[name] = [TrialOutcome(o.trial, False, reason) for o in tally.outcomes[name]]
     diagnoses.append(Diagnosis(
-        "tampering", f"your code {first.what}",
-        "Solve the exercise with autograd alone: code that inspects or patches the grader's machinery "
-        "fails the autograd and forbidden-operation checks.", first.line))
+        "tampering", tr("your code {what}", what=first.what),
+        tr("Solve the exercise with autograd alone: code that inspects or patches the grader's machinery "
+           "fails the autograd and forbidden-operation checks."), first.line))
 
 
-def _summary(name: str, outcomes: list[TrialOutcome]) -> str:
+def _summary(name: str, outcomes: list[TrialOutcome], tr: Translator = ENGLISH) -> str:
     judged = [o for o in outcomes if not o.skipped]
     failed = [o for o in judged if not o.passed]
     skipped = len(outcomes) - len(judged)
-    note = f" ({skipped} not judged)" if skipped else ""
-    summary = f"{len(judged) - len(failed)}/{len(judged)} passed{note}"
+    note = tr(" ({skipped} not judged)", skipped=skipped) if skipped else ""
+    # The same words as the renderers' count label, which they strip from the front of this summary.
+    summary = tr("{passed}/{total} passed", passed=len(judged) - len(failed), total=len(judged)) + note
     if failed and name == "autograd":  # the one check whose reason is the same wording on every trial
-        summary += f": {failed[0].message}"
+        summary += tr(": ") + failed[0].message
     return summary
 
 
-def _headline(checks: list[CheckResult]) -> str:
+def _headline(checks: list[CheckResult], tr: Translator = ENGLISH) -> str:
     for check in checks:
         failed = [t for t in check.trials if not t.passed and not t.skipped]
         if failed:
-            return f"{check.name}: {failed[0].message}"
-    return "not every check passed"
+            return tr("{check}: {message}", check=check_label(check.name, tr), message=failed[0].message)
+    return tr("not every check passed")
 
 
 def _quote_lines(diagnoses: list[Diagnosis], source: str) -> list[Diagnosis]:

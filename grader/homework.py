@@ -128,7 +128,7 @@ def _files(root: Path, catalog: Path) -> Iterator[Path]:
 
 
 def grade_homework(config: HomeworkConfig, sandbox: Any, *, exercises_dir: Path | None = None, seed: int = 0,
-                   jobs: int = 2) -> list[SubmissionResult]:
+                   jobs: int = 2, lang: str = "en") -> list[SubmissionResult]:
     """Grade every submission of the repository; paths in the results are relative to its root."""
     from grader.session import grade_submission, load_exercises
 
@@ -143,7 +143,7 @@ def grade_homework(config: HomeworkConfig, sandbox: Any, *, exercises_dir: Path 
     for path in files:
         # A file found by its name is graded on that exercise: said explicitly, so no note says it again.
         only = config.only if config.submissions else (path.stem,)
-        result = grade_submission(path, sandbox, exercises, only=only, seed=seed, jobs=jobs)
+        result = grade_submission(path, sandbox, exercises, only=only, seed=seed, jobs=jobs, lang=lang)
         result.submission = _relative(path, config.root)
         results.append(result)
     return results

@@ -121,6 +121,9 @@ class SubmissionResult:
     grader_version: str = ""
     duration: float = 0.0
     format_version: int = RESULT_FORMAT_VERSION
+    # The language of every message, title, prompt and hint above ("en" | "zh", grader/i18n.py); renderers
+    # write their own labels in it too. Codes, check names and statuses stay English keys in every language.
+    lang: str = "en"
 
     @property
     def passed(self) -> bool:

@@ -17,9 +17,9 @@ class CheckError(Exception):
 
 
 def check_submission(path: Path, sandbox: Sandbox, *, exercises_dir: Path | None = None,
-                     only: tuple[str, ...] = (), seed: int = 0, jobs: int = 2) -> SubmissionResult:
+                     only: tuple[str, ...] = (), seed: int = 0, jobs: int = 2, lang: str = "en") -> SubmissionResult:
     _, exercises = load_exercises(exercises_dir)
-    return grade_submission(path, sandbox, exercises, only=only, seed=seed, jobs=jobs)
+    return grade_submission(path, sandbox, exercises, only=only, seed=seed, jobs=jobs, lang=lang)
 
 
 def load_exercises(exercises_dir: Path | None = None) -> tuple[Path, list[Exercise]]:
@@ -36,9 +36,11 @@ def load_exercises(exercises_dir: Path | None = None) -> tuple[Path, list[Exerci
 
 
 def grade_submission(path: Path, sandbox: Sandbox, exercises: list[Exercise], *, only: tuple[str, ...] = (),
-                     seed: int = 0, jobs: int = 2) -> SubmissionResult:
-    """One file against a loaded catalog: what ``check``, ``ci`` and the pytest plugin share."""
+                     seed: int = 0, jobs: int = 2, lang: str = "en") -> SubmissionResult:
+    """One file against a loaded catalog: what ``check``, ``ci`` and the pytest plugin share; every text of
+    the result in ``lang`` (grader/i18n.py)."""
     from grader.grading import Grader
+    from grader.i18n import translator
     from grader.trace.mode import choose_mode
 
     try:
@@ -46,13 +48,13 @@ def grade_submission(path: Path, sandbox: Sandbox, exercises: list[Exercise], *,
     except SubmissionError as exc:
         raise CheckError(str(exc)) from None
     try:
-        chosen, note = select(exercises, only, submission.path.stem)
+        chosen, note = select(exercises, only, submission.path.stem, translator(lang))
     except SelectionError as exc:
         raise CheckError(str(exc)) from None
     mode_notes: list[str] = []
     if not only and note is None:  # nothing named: function or trace mode, from what the file defines
-        chosen, mode_notes = choose_mode(submission, exercises, chosen)
-    result = Grader(sandbox, seed=seed, jobs=jobs).grade(submission, chosen)
+        chosen, mode_notes = choose_mode(submission, exercises, chosen, translator(lang))
+    result = Grader(sandbox, seed=seed, jobs=jobs, lang=lang).grade(submission, chosen)
     result.submission = str(path)
     result.notes[:0] = [*([note] if note else []), *mode_notes]
     return result

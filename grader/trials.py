@@ -14,6 +14,7 @@ import torch
 
 from grader.checks.finite_diff import is_stable
 from grader.checks.reference import Reference, ReferenceError
+from grader.i18n import ENGLISH, N_, Translator
 from grader.spec.model import Exercise, InputSpec
 
 MAX_AVOID_REDRAWS = 100
@@ -22,9 +23,14 @@ MAX_UNSTABLE_REDRAWS = 20
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
+# What a trial is called in reports, by kind (gettext msgids: grader/i18n.py).
+_KIND_LABELS = {"fixed": N_("fixed {number}"), "random": N_("random {number}")}
+
+
 @dataclass
 class Trial:
-    label: str  # "fixed 1", "random 2"
+    kind: str  # "fixed" | "random"
+    number: int  # 1, 2, ... within its kind
     inputs: dict[str, torch.Tensor]  # the grader's own copies; the child gets its own bytes
     fd_unstable: set[str] = field(default_factory=set)  # targets whose finite differences are not judged here
     # Finite-difference estimates per target, computed at the first answer judged here and reused for
@@ -32,9 +38,18 @@ class Trial:
     fd_memo: dict[str, dict] = field(default_factory=dict, repr=False, compare=False)
 
     @property
+    def label(self) -> str:
+        """"fixed 1", "random 2": the English label, also a stable key (seeds derive from it)."""
+        return f"{self.kind} {self.number}"
+
+    @property
     def description(self) -> str:
+        return self.describe(ENGLISH)
+
+    def describe(self, tr: Translator) -> str:
+        """The label and the inputs' shapes, as a report shows them, in ``tr``'s language."""
         shapes = ", ".join(f"{name}: {list(t.shape)}" for name, t in self.inputs.items())
-        return f"{self.label} ({shapes})"
+        return f"{tr(_KIND_LABELS[self.kind], number=self.number)} ({shapes})"
 
 
 def _generator(seed: int, exercise_id: str, index: int, attempt: int) -> torch.Generator:
@@ -100,7 +115,7 @@ def make_trials(exercise: Exercise, reference: Reference, seed: int = 0) -> list
                 generator = _generator(seed, exercise.id, -number, 0)
                 inputs[name] = _draw(exercise.input(name), _shape_of(exercise, name, {}), generator)
         check = _generator(seed, exercise.id, -number, 1)
-        trials.append(Trial(f"fixed {number}", inputs, _unstable_targets(exercise, reference, inputs, check)))
+        trials.append(Trial("fixed", number, inputs, _unstable_targets(exercise, reference, inputs, check)))
 
     shapes = exercise.trials.shapes or ({},)
     for index in range(exercise.trials.random):
@@ -116,7 +131,7 @@ def make_trials(exercise: Exercise, reference: Reference, seed: int = 0) -> list
             unstable = _unstable_targets(exercise, reference, inputs, generator)
             if not unstable:
                 break
-        trials.append(Trial(f"random {index + 1}", inputs, unstable))
+        trials.append(Trial("random", index + 1, inputs, unstable))
     return trials
 
 

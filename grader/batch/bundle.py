@@ -1,9 +1,9 @@
-"""What every grading worker needs, as plain data: spec texts, selection, seed.
+"""What every grading worker needs, as plain data: spec texts, selection, seed, feedback language.
 
 Workers (local processes or Dask workers on other machines) receive the bundle as JSON, never paths:
 a cluster worker need not share the instructor's file system, and the hidden specs never have to be
 left on a worker's disk. The bundle's digest is part of every resume key, so editing a spec, the
-selection or the seed regrades everything it affects.
+selection, the seed or the language regrades everything it affects.
 """
 
 from __future__ import annotations
@@ -30,11 +30,13 @@ class Bundle:
     seed: int = 0
     exercise_jobs: int = 2  # exercises of one submission graded at once inside a worker
     grader_version: str = __version__
+    lang: str = "en"  # language of the results' messages (grader/i18n.py)
 
     @classmethod
     def from_dirs(cls, catalog: Path, hidden: Path | None, *, only: tuple[str, ...], seed: int,
-                  exercise_jobs: int) -> Bundle:
-        return cls(_spec_texts(catalog), _spec_texts(hidden) if hidden else {}, tuple(only), seed, exercise_jobs)
+                  exercise_jobs: int, lang: str = "en") -> Bundle:
+        return cls(_spec_texts(catalog), _spec_texts(hidden) if hidden else {}, tuple(only), seed, exercise_jobs,
+                   lang=lang)
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), sort_keys=True, ensure_ascii=False).encode()

@@ -34,11 +34,13 @@ class HandIn:
     files: tuple[tuple[str, bytes | str], ...]  # str: why the file could not be read on the main side
 
 
-def error_result(student: str, exercises: list[Exercise], reason: str, *, seed: int) -> SubmissionResult:
+def error_result(student: str, exercises: list[Exercise], reason: str, *, seed: int,
+                 lang: str = "en") -> SubmissionResult:
     """A row for a hand-in that could not be graded at all: every exercise 0 with the reason."""
     return SubmissionResult(
         submission=student, score=0.0, max_score=sum(e.points for e in exercises),
-        exercises=[_error(e, reason) for e in exercises], notes=[reason], seed=seed, grader_version=__version__)
+        exercises=[_error(e, reason) for e in exercises], notes=[reason], seed=seed, grader_version=__version__,
+        lang=lang)
 
 
 def _error(exercise: Exercise, reason: str) -> ExerciseResult:
@@ -107,4 +109,4 @@ def grade_hand_in(grader: Grader, hand_in: HandIn, catalog: list[Exercise], chos
     return SubmissionResult(
         submission=hand_in.student, score=round(sum(r.score for r in ordered), 6),
         max_score=sum(r.max_score for r in ordered), exercises=ordered, notes=notes, seed=grader.seed,
-        grader_version=__version__, duration=time.monotonic() - start)
+        grader_version=__version__, duration=time.monotonic() - start, lang=grader.tr.lang)

@@ -17,6 +17,7 @@ from typing import TextIO
 from grader.batch.bundle import Bundle
 from grader.batch.discover import DiscoveryError, Student, discover
 from grader.batch.grade import error_result
+from grader.batch.lms import DEFAULT_ASSIGNMENT, NO_SUBMISSION, Join, LmsFiles, StudentMap, StudentMapError
 from grader.batch.outputs import write_outputs
 from grader.batch.pool import LocalPool, Outcome, PoolError, Task, log_file
 from grader.batch.progress import BatchProgress
@@ -47,7 +48,10 @@ class BatchOptions:
     resume: bool = True
     only: tuple[str, ...] = ()
     seed: int = 0
+    lang: str = "en"  # language of the students' feedback (grader/i18n.py)
     cluster: str | None = None
+    student_map: Path | None = None  # CSV joining hand-ins to the LMS's students (grader/batch/lms.py)
+    assignment: str = DEFAULT_ASSIGNMENT  # the grade column of canvas.csv
     progress: TextIO = field(default_factory=lambda: sys.stderr)
     tty: bool | None = None
 
@@ -68,8 +72,9 @@ class BatchSummary:
 def grade_batch(options: BatchOptions) -> BatchSummary:
     start = time.monotonic()
     catalog_dir, catalog, chosen, hidden_texts = _load_specs(options)
+    roster = _read_map(options.student_map)
     bundle = Bundle.from_dirs(catalog_dir, options.hidden, only=options.only, seed=options.seed,
-                              exercise_jobs=options.exercise_jobs)
+                              exercise_jobs=options.exercise_jobs, lang=options.lang)
     out = options.out
     try:
         found = discover(options.submissions)
@@ -78,6 +83,7 @@ def grade_batch(options: BatchOptions) -> BatchSummary:
     students = [s for s in found.students if not _inside(s, out)]  # --out inside the class folder
     if not students:
         raise BatchError(f"no submissions found in {options.submissions}")
+    join = _join(roster, students)
     state = out / STATE_DIR
     try:
         store = Store(state)
@@ -95,8 +101,8 @@ def grade_batch(options: BatchOptions) -> BatchSummary:
         if options.resume and store.has(key):
             continue
         if student.problem:  # nothing to run: the row is written here, with its reason
-            store.put(key, render_json(error_result(student.key, chosen, student.problem, seed=options.seed),
-                                       indent=None))
+            store.put(key, render_json(error_result(student.key, chosen, student.problem, seed=options.seed,
+                                                    lang=options.lang), indent=None))
             continue
         todo.append(Task(student.key, key, lambda s=student: read_files(s)))
 
@@ -107,7 +113,8 @@ def grade_batch(options: BatchOptions) -> BatchSummary:
         progress.start(len(students), len(students) - len(todo))
         for outcome in _execute(options, bundle, todo, timeout, state):
             text = outcome.result or render_json(
-                error_result(outcome.task.student, chosen, outcome.crash, seed=options.seed), indent=None)
+                error_result(outcome.task.student, chosen, outcome.crash, seed=options.seed, lang=options.lang),
+                indent=None)
             if outcome.transient:
                 transient[outcome.task.key] = text
                 worker_failures += 1
@@ -116,13 +123,23 @@ def grade_batch(options: BatchOptions) -> BatchSummary:
             graded += 1
             progress.advance()
 
-    rows = ((s, transient[keys[s.key]], "") if keys[s.key] in transient
-            else (s, store.get(keys[s.key]), store.page(keys[s.key])) for s in students)
+    shown = join.student if join else (lambda s: s)  # the map's names and ids, in the outputs only
+    rows = ((shown(s), transient[keys[s.key]], "") if keys[s.key] in transient
+            else (shown(s), store.get(keys[s.key]), store.page(keys[s.key])) for s in students)
+    absent = [(s, NO_SUBMISSION) for s in join.absent_students()] if join else []
     stats = ClassStats([(e.id, e.title) for e in chosen])
-    written = write_outputs(out, rows, chosen, observers=[stats.observer])
+    with LmsFiles(out, assignment=options.assignment, max_score=sum(e.points for e in chosen), join=join) as lms:
+        written = write_outputs(out, rows, chosen, observers=[stats.observer, lms.observe], absent=absent)
     write_atomic(out / "index.html", render_dashboard(stats).encode())
     store.prune(keys.values())
     notes = [written.feedback_note] if written.feedback_note else []
+    if roster is not None and join is not None:
+        notes += join.lines(roster.path)
+        if roster.ignored_columns:
+            notes.append(f"{roster.path.name}: ignored columns {', '.join(roster.ignored_columns)}")
+    if lms.skipped:
+        notes.append(f"{lms.skipped} rows have no LMS id and are not in canvas.csv / moodle.csv "
+                     "(grades.csv has them; --student-map gives ids)")
     if hidden_texts:
         notes.append(f"hidden checks applied to: {', '.join(sorted(hidden_texts))}")
     return BatchSummary(len(students), graded, len(students) - len(todo), ungradable, worker_failures,
@@ -145,6 +162,25 @@ def _load_specs(options: BatchOptions) -> tuple[Path, list[Exercise], list[Exerc
         except SpecError as exc:
             raise BatchError(str(exc)) from None
     return catalog_dir, catalog, chosen, hidden
+
+
+def _read_map(path: Path | None) -> StudentMap | None:
+    """Read before any worker starts: a broken map is a usage error (exit 2), not a late surprise."""
+    if path is None:
+        return None
+    try:
+        return StudentMap.read(path)
+    except StudentMapError as exc:
+        raise BatchError(f"--student-map {exc}") from None
+
+
+def _join(roster: StudentMap | None, students: list[Student]) -> Join | None:
+    if roster is None:
+        return None
+    try:
+        return roster.join(students)
+    except StudentMapError as exc:
+        raise BatchError(f"--student-map {exc}") from None
 
 
 def _inside(student: Student, folder: Path) -> bool:
@@ -189,7 +225,7 @@ def summary_lines(summary: BatchSummary, out: Path) -> list[str]:
         names = ", ".join(p.name for p in summary.ignored[:5]) + (" ..." if len(summary.ignored) > 5 else "")
         lines.append(f"ignored {len(summary.ignored)} files that are not submissions: {names}")
     lines += summary.notes
-    outputs = ["grades.csv", "results.jsonl", "index.html"] + ([f"feedback/ ({summary.feedback} pages)"] if summary.feedback else [])
+    outputs = ["grades.csv", "canvas.csv", "moodle.csv", "results.jsonl", "index.html"] + ([f"feedback/ ({summary.feedback} pages)"] if summary.feedback else [])
     lines.append(f"wrote {', '.join(str(out / name) for name in outputs)}")
     return lines
 

@@ -167,7 +167,7 @@ class _State:
         except (SpecError, SelectionError) as exc:
             raise _SetupError(str(exc)) from None
         hidden = {key: checks for key, checks in hidden.items() if key in {e.id for e in chosen}}
-        grader = Grader(sandbox, seed=bundle.seed, jobs=bundle.exercise_jobs)
+        grader = Grader(sandbox, seed=bundle.seed, jobs=bundle.exercise_jobs, lang=bundle.lang)
         for exercise, what in [*((e, "") for e in chosen), *((h.exercise, "hidden checks of ") for h in hidden.values())]:
             try:
                 grader.prepare(exercise)  # references and trials once, and broken ones reported up front

@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from grader.i18n import ENGLISH, Translator
 from grader.results import VALUES_CAP, Mismatch, Values
 
 TINY = torch.finfo(torch.float64).tiny  # denominator floor for relative errors (expected == 0)
@@ -105,39 +106,42 @@ def element_values(got: torch.Tensor, expected: torch.Tensor, worst: int) -> Val
     return Values(start, got.reshape(-1)[window].tolist(), expected.reshape(-1)[window].tolist())
 
 
-def _at(index: list[int]) -> str:
-    return f" at {format_index(index)}" if index else ""
+def _at(index: list[int], tr: Translator) -> str:
+    return tr(" at {index}", index=format_index(index)) if index else ""
 
 
 # --------------------------------------------------------------------------- checks before numbers
 
 
-def check_form(got: Any, shape: torch.Size | tuple[int, ...]) -> Comparison | None:
+def check_form(got: Any, shape: torch.Size | tuple[int, ...], tr: Translator = ENGLISH) -> Comparison | None:
     """Why ``got`` cannot be compared with numbers of ``shape`` at all (dtype, then shape), or None."""
     if not isinstance(got, torch.Tensor):
-        return Comparison(False, "dtype", f"got a {type(got).__name__}, expected a tensor", None)
+        return Comparison(False, "dtype", tr("got a {type}, expected a tensor", type=type(got).__name__), None)
     if got.dtype == torch.bool or got.dtype.is_complex:
         return Comparison(
-            False, "dtype", f"got a {str(got.dtype).removeprefix('torch.')} tensor, expected real numbers", None
+            False, "dtype", tr("got a {dtype} tensor, expected real numbers",
+                               dtype=str(got.dtype).removeprefix("torch.")), None
         )
     if tuple(got.shape) != tuple(shape):
-        return Comparison(False, "shape", _shape_message(tuple(got.shape), tuple(shape)), None)
+        return Comparison(False, "shape", _shape_message(tuple(got.shape), tuple(shape), tr), None)
     return None
 
 
-def _shape_message(got: tuple[int, ...], expected: tuple[int, ...]) -> str:
-    message = f"shape {list(got)} but expected {list(expected)}"
+def _shape_message(got: tuple[int, ...], expected: tuple[int, ...], tr: Translator) -> str:
+    message = tr("shape {got} but expected {expected}", got=list(got), expected=list(expected))
     if len(got) >= 2 and got == expected[::-1]:
-        return message + " (the transpose of the expected shape)"
+        return message + tr(" (the transpose of the expected shape)")
     if math.prod(got) == math.prod(expected):
-        return message + " (same number of elements, arranged differently)"
+        return message + tr(" (same number of elements, arranged differently)")
     return message
 
 
 def nonfinite_comparison(
-    got: torch.Tensor, expected: torch.Tensor | None = None, *, expected_name: str = "expected"
+    got: torch.Tensor, expected: torch.Tensor | None = None, *, expected_name: str | None = None,
+    tr: Translator = ENGLISH,
 ) -> Comparison | None:
     """NaN/inf in ``got`` where ``expected`` is finite (everywhere when ``expected`` is None), or None."""
+    expected_name = tr("expected") if expected_name is None else expected_name
     bad = ~torch.isfinite(got)
     if expected is not None:
         bad &= torch.isfinite(expected)
@@ -148,13 +152,14 @@ def nonfinite_comparison(
     first = unravel(first_flat, got.shape)
     got_value = float(got.reshape(-1)[bad.reshape(-1)][0])
     expected_value = None if expected is None else float(expected.reshape(-1)[bad.reshape(-1)][0])
-    what = f"got {format_number(got_value)}" + (
+    what = tr("got {value}", value=format_number(got_value)) + (
         "" if expected_value is None else f", {expected_name} {format_number(expected_value)}"
     )
     if got.dim() == 0:
-        message = f"result is not finite ({what})"
+        message = tr("result is not finite ({what})", what=what)
     else:
-        message = f"{count} of {got.numel()} elements are not finite (first at {format_index(first)}: {what})"
+        message = tr("{count} of {total} elements are not finite (first at {index}: {what})", count=count,
+                     total=got.numel(), index=format_index(first), what=what)
     mismatch = Mismatch(
         max_abs_error=math.inf,
         max_rel_error=math.inf,
@@ -178,24 +183,27 @@ def compare(
     rtol: float,
     atol: float,
     slack: torch.Tensor | float = 0.0,
-    expected_name: str = "expected",
+    expected_name: str | None = None,
+    tr: Translator = ENGLISH,
 ) -> Comparison:
     """Elementwise ``|got - expected| <= atol + rtol·|expected| (+ slack)`` in float64, numpy.allclose style.
 
     ``slack`` widens the tolerance where ``expected`` itself is uncertain (e.g. a finite-difference
-    estimate's error bound); ``expected_name`` is the word used for ``expected`` in the message.
+    estimate's error bound); ``expected_name`` is the word used for ``expected`` in the message (default:
+    "expected" in ``tr``'s language).
     """
-    form = check_form(got, expected.shape)
+    expected_name = tr("expected") if expected_name is None else expected_name
+    form = check_form(got, expected.shape, tr)
     if form is not None:
         return form
     g = got.detach().to(torch.float64)
     e = expected.detach().to(torch.float64)
-    nonfinite = nonfinite_comparison(g, e, expected_name=expected_name)
+    nonfinite = nonfinite_comparison(g, e, expected_name=expected_name, tr=tr)
     if nonfinite is not None:
         return nonfinite
     n = g.numel()
     if n == 0:
-        return Comparison(True, "", "nothing to compare (0 elements)", Mismatch(0.0, 0.0, [], None, None, 0, 0))
+        return Comparison(True, "", tr("nothing to compare (0 elements)"), Mismatch(0.0, 0.0, [], None, None, 0, 0))
 
     finite = torch.isfinite(g) & torch.isfinite(e)
     same_special = (torch.isnan(g) & torch.isnan(e)) | (torch.isinf(e) & (g == e))
@@ -219,22 +227,26 @@ def compare(
     )
     tolerance = f"atol={format_number(atol)} + rtol={format_number(rtol)}·|{expected_name}|"
     if torch.as_tensor(slack).abs().max() > 0:
-        tolerance += f" + its error (≤ {format_number(float(torch.as_tensor(slack).max()))})"
+        tolerance += tr(" + its error (≤ {bound})", bound=format_number(float(torch.as_tensor(slack).max())))
     passed = mismatch.mismatched == 0
     if passed:
-        message = f"max abs error {format_number(mismatch.max_abs_error)}{_at(unravel(largest, g.shape))}"
-        message += f" ({'the element is' if n == 1 else f'all {n} elements are'} within {tolerance})"
-        return Comparison(True, "", message, mismatch)
+        message = tr("max abs error {error}{at}", error=format_number(mismatch.max_abs_error),
+                     at=_at(unravel(largest, g.shape), tr))
+        within = (tr(" (the element is within {tolerance})", tolerance=tolerance) if n == 1
+                  else tr(" (all {n} elements are within {tolerance})", n=n, tolerance=tolerance))
+        return Comparison(True, "", message + within, mismatch)
 
     got_text, expected_text = format_pair(mismatch.got, mismatch.expected)
     error = float(diff.reshape(-1)[worst])
     if worst == largest or error == mismatch.max_abs_error:
-        head = f"max abs error {format_number(error)}{_at(mismatch.index)}"
+        head = tr("max abs error {error}{at}", error=format_number(error), at=_at(mismatch.index, tr))
     else:
-        head = (
-            f"abs error {format_number(error)}{_at(mismatch.index)}, the furthest beyond its tolerance"
-            f" (max abs error {format_number(mismatch.max_abs_error)}{_at(unravel(largest, g.shape))})"
-        )
-    outside = "outside" if n == 1 else f"{mismatch.mismatched} of {n} elements outside"
-    message = f"{head}: got {got_text}, {expected_name} {expected_text} ({outside} {tolerance})"
+        head = tr("abs error {error}{at}, the furthest beyond its tolerance (max abs error {largest}{largest_at})",
+                  error=format_number(error), at=_at(mismatch.index, tr),
+                  largest=format_number(mismatch.max_abs_error), largest_at=_at(unravel(largest, g.shape), tr))
+    outside = (tr("(outside {tolerance})", tolerance=tolerance) if n == 1
+               else tr("({mismatched} of {n} elements outside {tolerance})", mismatched=mismatch.mismatched, n=n,
+                       tolerance=tolerance))
+    message = tr("{head}: got {got}, {expected_name} {expected} {outside}", head=head, got=got_text,
+                 expected_name=expected_name, expected=expected_text, outside=outside)
     return Comparison(False, "tolerance", message, mismatch, element_values(g, e, worst))

@@ -33,6 +33,7 @@ from grader.checks.compare import (
     nonfinite_comparison,
     unravel,
 )
+from grader.i18n import ENGLISH, Translator
 from grader.results import Mismatch
 
 Function = Callable[[torch.Tensor], torch.Tensor]
@@ -120,15 +121,17 @@ class _Estimates:
         bad = (self.jumps | self.kinks).nonzero()
         return int(bad[0]) if len(bad) else None
 
-    def explain(self, i: int) -> str:
+    def explain(self, i: int, tr: Translator = ENGLISH) -> str:
         h = float(self.steps[i])
         if bool(self.jumps[i]):
             fine, coarse = format_pair(float(self.fine[i]), float(self.coarse[i]))
-            return f"estimate {fine} with h={format_number(h, 2)} but {coarse} with 2h={format_number(2 * h, 2)}"
+            return tr("estimate {fine} with h={h} but {coarse} with 2h={h2}", fine=fine, h=format_number(h, 2),
+                      coarse=coarse, h2=format_number(2 * h, 2))
         forward = float(self.fine[i] + self.gap_fine[i])
         backward = float(self.fine[i] - self.gap_fine[i])
         right, left = format_pair(forward, backward)
-        return f"slope {right} on one side but {left} on the other, h={format_number(h, 2)}"
+        return tr("slope {right} on one side but {left} on the other, h={h}", right=right, left=left,
+                  h=format_number(h, 2))
 
 
 def _scale(x: torch.Tensor, u: torch.Tensor, order: int) -> float:
@@ -206,11 +209,11 @@ def _gaussian(x: torch.Tensor, count: int, generator: torch.Generator | None) ->
     return [torch.randn(x.shape, generator=generator, dtype=torch.float64) for _ in range(count)]
 
 
-def _label(order: int, h: float | None = None) -> str:
-    step = "" if h is None else f", h={format_number(h, 2)}"
+def _label(order: int, tr: Translator, h: float | None = None) -> str:
+    step = "" if h is None else tr(", h={h}", h=format_number(h, 2))
     if order == 1:
-        return f"finite differences (float64, central{step})"
-    return f"second-order finite differences of u^T·H·w (float64, 4-point central{step})"
+        return tr("finite differences (float64, central{step})", step=step)
+    return tr("second-order finite differences of u^T·H·w (float64, 4-point central{step})", step=step)
 
 
 # --------------------------------------------------------------------------- public API
@@ -254,6 +257,7 @@ def check_gradient(
     max_elementwise: int = 64,
     directions: int = 8,
     memo: MutableMapping[str, tuple[list[torch.Tensor], _Estimates]] | None = None,
+    tr: Translator = ENGLISH,
 ) -> FDVerdict:
     """Judge ``got`` against finite differences of f at x: elementwise for small x, along
     ``directions`` random Gaussian directions (drawn from ``generator``) for large x.
@@ -266,66 +270,66 @@ def check_gradient(
         raise ValueError(f"directions must be at least 1, not {directions}")
     x = problem.x
     method = "elementwise" if x.numel() <= max_elementwise else "directional"
-    form = check_form(got, x.shape)
+    form = check_form(got, x.shape, tr)
     if form is not None:
-        return FDVerdict(False, True, method, 0, f"{_label(order)}: {form.message}", None)
+        return FDVerdict(False, True, method, 0, f"{_label(order, tr)}: {form.message}", None)
     g = got.detach().to(torch.float64)
-    nonfinite = nonfinite_comparison(g)  # the gradient of a finite f at a stable point is finite
+    nonfinite = nonfinite_comparison(g, tr=tr)  # the gradient of a finite f at a stable point is finite
     if nonfinite is not None:
-        return FDVerdict(False, True, method, 0, f"{_label(order)}: {nonfinite.message}", nonfinite.mismatch)
+        return FDVerdict(False, True, method, 0, f"{_label(order, tr)}: {nonfinite.message}", nonfinite.mismatch)
     if x.numel() == 0:
         empty = Mismatch(0.0, 0.0, [], None, None, 0, 0)
-        return FDVerdict(True, True, method, 0, "nothing to compare (0 elements)", empty)
+        return FDVerdict(True, True, method, 0, tr("nothing to compare (0 elements)"), empty)
     memo = {} if memo is None else memo
     if method == "elementwise":
         if method not in memo:
             memo[method] = ([], _estimate(problem, _basis(x)))
-        return _check_elementwise(problem, g, rtol, atol, memo[method][1])
+        return _check_elementwise(problem, g, rtol, atol, memo[method][1], tr)
     key = f"{method}/{directions}"
     if key not in memo:
         chosen = _gaussian(x, directions, generator)
         memo[key] = (chosen, _estimate(problem, chosen))
     chosen, estimates = memo[key]
-    return _check_directional(problem, g, rtol, atol, chosen, estimates)
+    return _check_directional(problem, g, rtol, atol, chosen, estimates, tr)
 
 
 # --------------------------------------------------------------------------- the two methods
 
 
-def _unstable_verdict(estimates: _Estimates, i: int, method: str, where: str) -> FDVerdict:
-    message = (
-        "not judged: finite differences are unreliable here, a jump, kink or sharp bend of f lies within "
-        f"the step ({where}: {estimates.explain(i)})"
-    )
+def _unstable_verdict(estimates: _Estimates, i: int, method: str, where: str, tr: Translator) -> FDVerdict:
+    message = tr("not judged: finite differences are unreliable here, a jump, kink or sharp bend of f lies within "
+                 "the step ({where}: {explanation})", where=where, explanation=estimates.explain(i, tr))
     return FDVerdict(False, False, method, estimates.evaluations, message, None)
 
 
 def _check_elementwise(problem: _Problem, g: torch.Tensor, rtol: float, atol: float,
-                       estimates: _Estimates) -> FDVerdict:
+                       estimates: _Estimates, tr: Translator = ENGLISH) -> FDVerdict:
     method, x = "elementwise", problem.x
     unstable = estimates.first_unstable()
     if unstable is not None:
         index = unravel(unstable, x.shape)
-        where = f"at {format_index(index)}" if index else "at the point"
-        return _unstable_verdict(estimates, unstable, method, where)
+        where = tr("at {index}", index=format_index(index)) if index else tr("at the point")
+        return _unstable_verdict(estimates, unstable, method, where, tr)
     expected, error = estimates.fine.reshape(x.shape), estimates.error.reshape(x.shape)
-    comparison = compare(g, expected, rtol=rtol, atol=atol, slack=error, expected_name="estimated")
+    comparison = compare(g, expected, rtol=rtol, atol=atol, slack=error, expected_name=tr("estimated"), tr=tr)
     worst = comparison.mismatch.index if comparison.mismatch else []
     h = float(estimates.steps[_flat(worst, x)])
-    verb = "agree" if comparison.passed else "disagree"
-    message = f"{_label(problem.order, h)} {verb}: {comparison.message}"
+    label = _label(problem.order, tr, h)
+    message = (tr("{label} agree: {comparison}", label=label, comparison=comparison.message) if comparison.passed
+               else tr("{label} disagree: {comparison}", label=label, comparison=comparison.message))
     return FDVerdict(comparison.passed, True, method, estimates.evaluations, message, comparison.mismatch)
 
 
 def _check_directional(
     problem: _Problem, g: torch.Tensor, rtol: float, atol: float, directions: list[torch.Tensor],
-    estimates: _Estimates,
+    estimates: _Estimates, tr: Translator = ENGLISH,
 ) -> FDVerdict:
     method = "directional"
     k = len(directions)
     unstable = estimates.first_unstable()
     if unstable is not None:
-        return _unstable_verdict(estimates, unstable, method, f"along random direction {unstable + 1} of {k}")
+        return _unstable_verdict(estimates, unstable, method,
+                                 tr("along random direction {i} of {k}", i=unstable + 1, k=k), tr)
     projected = torch.stack([(g * u).sum() for u in directions])
     # What errors within the elementwise tolerance add to <got, u>: Σ e_i·u_i with |e_i| <= atol + rtol·|got_i|
     # has a spread of about ‖(atol + rtol·|got|) ⊙ u‖₂ <= rtol·‖got ⊙ u‖₂ + atol·‖u‖₂, not Σ|got_i·u_i|.
@@ -345,20 +349,20 @@ def _check_directional(
         total=k,
     )
     got_text, expected_text = format_pair(mismatch.got, mismatch.expected)
-    detail = (
-        f"along random direction {worst + 1} of {k}: <got, u> = {got_text}, estimated {expected_text}"
-        f" (difference {format_number(float(diff[worst]))}, allowed {format_number(float(allowed[worst]))}"
-        f" = {format_number(DIRECTIONAL_SIGMAS)}·(rtol·‖got⊙u‖ + atol·‖u‖) + estimate error"
-        f" {format_number(float(estimates.error[worst]))})"
-    )
-    label = _label(problem.order, float(estimates.steps[worst]))
+    detail = tr(
+        "along random direction {i} of {k}: <got, u> = {got}, estimated {expected} (difference {difference}, "
+        "allowed {allowed} = {sigmas}·(rtol·‖got⊙u‖ + atol·‖u‖) + estimate error {error})",
+        i=worst + 1, k=k, got=got_text, expected=expected_text, difference=format_number(float(diff[worst])),
+        allowed=format_number(float(allowed[worst])), sigmas=format_number(DIRECTIONAL_SIGMAS),
+        error=format_number(float(estimates.error[worst])))
+    label = _label(problem.order, tr, float(estimates.steps[worst]))
     if failed == 0:
-        message = f"{label} agree along {k} random directions; closest call {detail}"
+        message = tr("{label} agree along {k} random directions; closest call {detail}", label=label, k=k,
+                     detail=detail)
         return FDVerdict(True, True, method, estimates.evaluations, message, mismatch)
-    message = (
-        f"{label} disagree in {failed} of {k} directions; worst {detail}. The error is in the directional "
-        f"derivative along a random direction, so no single element can be named"
-    )
+    message = tr("{label} disagree in {failed} of {k} directions; worst {detail}. The error is in the directional "
+                 "derivative along a random direction, so no single element can be named", label=label,
+                 failed=failed, k=k, detail=detail)
     return FDVerdict(False, True, method, estimates.evaluations, message, mismatch)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
+from grader.i18n import ENGLISH, Translator
 from grader.sandbox.evidence import CallReport
 
 # Tight: the values must be autograd's own, allowing only a dtype round trip (float32 -> float64).
@@ -32,15 +33,16 @@ def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
     return bool(torch.allclose(a64, b64, rtol=_RTOL, atol=_ATOL, equal_nan=True))
 
 
-def check_provenance(call: CallReport, got: torch.Tensor) -> Provenance:
+def check_provenance(call: CallReport, got: torch.Tensor, tr: Translator = ENGLISH) -> Provenance:
     ran = [r for r in call.records if r.error is None]
     if not call.records:
-        return Provenance(False, "not from autograd: no backward() or torch.autograd.grad() ran during the call, "
-                                 "so the returned values were computed some other way (a formula?)")
+        return Provenance(False, tr("not from autograd: no backward() or torch.autograd.grad() ran during the call, "
+                                    "so the returned values were computed some other way (a formula?)"))
     if not ran:
-        return Provenance(False, "not from autograd: every backward()/autograd.grad() call during the call raised")
+        return Provenance(False, tr("not from autograd: every backward()/autograd.grad() call during the call raised"))
     for record in ran:
         if any(_same(got, result) for result in record.results):
-            return Provenance(True, f"produced by {record.kind}()" + (f" at line {record.line}" if record.line else ""))
-    return Provenance(False, "not from autograd: autograd ran, but the returned values differ from every gradient "
-                             "it produced during the call (was the result changed or written by hand?)")
+            return Provenance(True, tr("produced by {call}()", call=record.kind)
+                              + (tr(" at line {line}", line=record.line) if record.line else ""))
+    return Provenance(False, tr("not from autograd: autograd ran, but the returned values differ from every gradient "
+                                "it produced during the call (was the result changed or written by hand?)"))

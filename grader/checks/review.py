@@ -83,3 +83,14 @@ def _rooted_at_torch(node: ast.AST) -> bool:
     while isinstance(node, ast.Attribute):
         node = node.value
     return isinstance(node, ast.Name) and node.id == "torch"
+
+
+def within_functions(source: str, names: list[str] | tuple[str, ...], flags: list[ReviewFlag]) -> list[ReviewFlag]:
+    """The flags that lie inside the bodies of the named top-level functions (an exercise's own code)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    spans = [(node.lineno, node.end_lineno or node.lineno) for node in tree.body
+             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in names]
+    return [f for f in flags if any(start <= f.line <= end for start, end in spans)]

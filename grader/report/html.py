@@ -24,43 +24,57 @@ from markupsafe import Markup
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from grader.files import write_atomic
+from grader.i18n import N_, Translator, check_label, translator
 from grader.report.common import clean_text, points
-from grader.results import ExerciseResult, Mismatch, SubmissionResult, TrialOutcome, Values
+from grader.results import CheckResult, ExerciseResult, Mismatch, SubmissionResult, TrialOutcome, Values
 
 WORST_ROWS = 5  # mismatch rows per exercise: the worst ones teach; the rest are counted
-STATUS_WORDS = {"passed": ("✓", "Passed"), "failed": ("✗", "Failed"), "error": ("!", "Error")}
+STATUS_WORDS = {"passed": ("✓", N_("Passed")), "failed": ("✗", N_("Failed")), "error": ("!", N_("Error"))}
 
 
-def render_html(result: SubmissionResult, *, lang: str = "en") -> str:
-    """The whole page as a string (UTF-8 text, ``<!doctype html>`` first)."""
+def render_html(result: SubmissionResult) -> str:
+    """The whole page as a string (UTF-8 text, ``<!doctype html>`` first), in the result's language:
+    the templates' words through jinja2's i18n extension, ``<html lang>`` set to match."""
+    tr = translator(result.lang)
     passed = sum(e.status == "passed" for e in result.exercises)
-    return _environment().get_template("report.html.j2").render(
-        lang=lang,
+    return _environment(result.lang).get_template("report.html.j2").render(
+        lang=result.lang,
         result=result,
         total=points(result.score, result.max_score),
         passed=passed,
-        exercises=[_exercise_view(e, index, result.submission) for index, e in enumerate(result.exercises, 1)],
+        exercises=[_exercise_view(e, index, result.submission, tr) for index, e in enumerate(result.exercises, 1)],
         notes=[clean_text(note) for note in result.notes],
     )
 
 
-def write_html(result: SubmissionResult, path: Path, *, lang: str = "en") -> None:
+def write_html(result: SubmissionResult, path: Path) -> None:
     """Render and write atomically: a reader (a browser reloading, an LMS upload) never sees half a page."""
-    write_atomic(path, render_html(result, lang=lang))
+    write_atomic(path, render_html(result))
 
 
-@lru_cache(maxsize=1)
-def _environment() -> jinja2.Environment:
+@lru_cache(maxsize=None)  # one environment per language: gettext is installed into it
+def _environment(lang: str) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("grader.report", "templates"),
         autoescape=True,  # every template, whatever its extension: student text is never markup
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # newstyle: _("... %(n)s", n=...) formats and autoescapes its arguments.
+    env.install_gettext_translations(translator(lang), newstyle=True)  # type: ignore[attr-defined]
     env.filters["num"] = _g
     env.filters["clean"] = clean_text  # for text that may quote the student's program
+    env.filters["check_label"] = lambda name: check_label(name, translator(lang))
+    env.filters["check_details"] = lambda check: _check_details(check, translator(lang))
     return env
+
+
+def _check_details(check: CheckResult, tr: Translator) -> str:
+    """A check's message when it says more than its pass count (the same words as the grader's summary)."""
+    counts = tr("{passed}/{total} passed", passed=check.passed, total=check.total)
+    return "" if check.message in ("", counts) else check.message
 
 
 # --------------------------------------------------------------------------- view of one exercise
@@ -97,8 +111,9 @@ class ExerciseView:
     plot: Plot | None = None
 
 
-def _exercise_view(exercise: ExerciseResult, index: int, submission: str) -> ExerciseView:
+def _exercise_view(exercise: ExerciseResult, index: int, submission: str, tr: Translator) -> ExerciseView:
     mark, word = STATUS_WORDS.get(exercise.status, ("?", exercise.status.capitalize()))
+    word = tr(word)
     failing = [(check.name, t) for check in exercise.checks for t in check.trials if not t.passed and not t.skipped]
     # One row per trial: the reference's numbers when it has them (exact), else another check's.
     by_trial: dict[str, tuple[str, TrialOutcome]] = {}
@@ -106,7 +121,7 @@ def _exercise_view(exercise: ExerciseResult, index: int, submission: str) -> Exe
         if trial.mismatch is not None:
             by_trial.setdefault(trial.trial, (name, trial))
     with_numbers = sorted(by_trial.values(), key=lambda pair: _severity(pair[1].mismatch), reverse=True)
-    rows = [_row(name, t) for name, t in with_numbers[:WORST_ROWS]]
+    rows = [_row(name, t, tr) for name, t in with_numbers[:WORST_ROWS]]
     # The plot shows one trial: the first the reference check failed, the exact comparison, if any.
     with_values = [(name, t) for name, t in failing if t.values is not None]
     plotted = min(with_values, key=lambda pair: pair[0] != "reference", default=None)
@@ -122,7 +137,7 @@ def _exercise_view(exercise: ExerciseResult, index: int, submission: str) -> Exe
         line_numbers=PurePath(submission).suffix != ".ipynb",
         rows=rows,
         more_rows=len(with_numbers) - len(rows),  # trials with numbers beyond the table
-        plot=_plot(plotted[1], plotted[0], f"plot-{index}") if plotted else None,
+        plot=_plot(plotted[1], plotted[0], f"plot-{index}", tr) if plotted else None,
     )
 
 
@@ -132,17 +147,17 @@ def _severity(m: Mismatch | None) -> float:
     return math.inf if math.isnan(m.max_abs_error) else m.max_abs_error
 
 
-def _row(check: str, trial: TrialOutcome) -> MismatchRow:
+def _row(check: str, trial: TrialOutcome, tr: Translator) -> MismatchRow:
     m = trial.mismatch
     assert m is not None
     return MismatchRow(
-        check=check,
+        check=check_label(check, tr),
         trial=clean_text(trial.trial),
-        where="[" + ", ".join(map(str, m.index)) + "]" if m.index else ("scalar" if m.total == 1 else "—"),
+        where="[" + ", ".join(map(str, m.index)) + "]" if m.index else (tr("scalar") if m.total == 1 else "—"),
         got=_g(m.got),
         expected=_g(m.expected),
         abs_error=_g(m.max_abs_error, 3),
-        outside=f"{m.mismatched} of {m.total}",
+        outside=tr("{mismatched} of {total}", mismatched=m.mismatched, total=m.total),
     )
 
 
@@ -277,7 +292,7 @@ class Plot:
     worst_x: float | None
 
 
-def _plot(trial: TrialOutcome, check: str, plot_id: str) -> Plot:
+def _plot(trial: TrialOutcome, check: str, plot_id: str, tr: Translator) -> Plot:
     values = trial.values
     assert values is not None
     n = len(values.got)
@@ -304,8 +319,9 @@ def _plot(trial: TrialOutcome, check: str, plot_id: str) -> Plot:
     x_labels = [(xs[0], str(values.start))] + ([(xs[-1], str(last))] if n > 1 else [])
     return Plot(
         id=plot_id,
-        title=f"Expected and got, element by element ({check}, {clean_text(trial.trial)})",
-        description=_describe(trial, values),
+        title=tr("Expected and got, element by element ({check}, {trial})", check=check_label(check, tr),
+                 trial=clean_text(trial.trial)),
+        description=_describe(trial, values, tr),
         width=_WIDTH, height=_HEIGHT, left=_LEFT, right=_WIDTH - _RIGHT,
         values_top=_VALUES_TOP, values_bottom=_VALUES_BOTTOM, diff_top=_DIFF_TOP, diff_bottom=_DIFF_BOTTOM,
         step=step, marker=max(1.5, min(4.0, step / 3)),
@@ -352,14 +368,16 @@ def _same(a: float, b: float | None) -> bool:
     return b is not None and (a == b or (math.isnan(a) and math.isnan(b)))
 
 
-def _describe(trial: TrialOutcome, values: Values) -> str:
+def _describe(trial: TrialOutcome, values: Values, tr: Translator) -> str:
     """The plot in words, for screen readers (the table above gives the same numbers)."""
     n = len(values.got)
-    text = f"Elements {values.start} to {values.start + n - 1} (flat index) of trial {clean_text(trial.trial)}."
+    text = tr("Elements {first} to {last} (flat index) of trial {trial}.", first=values.start,
+              last=values.start + n - 1, trial=clean_text(trial.trial))
     m = trial.mismatch
     if m is not None:
-        text += f" {m.mismatched} of {m.total} elements are outside the tolerance"
+        text += tr(" {mismatched} of {total} elements are outside the tolerance", mismatched=m.mismatched,
+                   total=m.total)
         if m.index:
-            text += f"; the worst is at [{', '.join(map(str, m.index))}]"
-        text += f": got {_g(m.got)}, expected {_g(m.expected)}."
+            text += tr("; the worst is at [{index}]", index=", ".join(map(str, m.index)))
+        text += tr(": got {got}, expected {expected}.", got=_g(m.got), expected=_g(m.expected))
     return text

@@ -409,10 +409,12 @@ class _Builder:
                 output=int(raw_limits.get("output", Limits.output)),
             ),
             hints=tuple(data.get("hints", [])),
-            mistakes=tuple(KnownMistake(m["code"], m["message"], m["reference"], m.get("hint", ""))
+            mistakes=tuple(KnownMistake(m["code"], m["message"], m["reference"], m.get("hint", ""),
+                                        m.get("message_zh", ""), m.get("hint_zh", ""))
                            for m in data.get("mistakes", [])),
             prompt_zh=data.get("prompt_zh", ""),
             title_zh=data.get("title_zh", ""),
+            hints_zh=tuple(data.get("hints_zh", [])),
             topic=self.ctx.path.resolve().parent.name,
             order=int(data.get("order", Exercise.order)),
             source=self.ctx.path,

@@ -8,7 +8,7 @@ names of the exercise's inputs and reference helpers in scope.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -106,6 +106,8 @@ class KnownMistake:
     message: str
     reference: str
     hint: str = ""
+    message_zh: str = ""
+    hint_zh: str = ""
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,7 @@ class Exercise:
     mistakes: tuple[KnownMistake, ...] = ()
     prompt_zh: str = ""
     title_zh: str = ""
+    hints_zh: tuple[str, ...] = ()
     topic: str = ""
     order: int = 1000  # position in the catalog listing (then id)
     source: Path | None = None  # the YAML file it was loaded from
@@ -212,3 +215,30 @@ class Exercise:
     @property
     def function_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.functions)
+
+
+# Student-facing fields a spec may translate: ``<field>_<lang>`` beside ``<field>`` (e.g. ``title_zh``).
+_TRANSLATED_FIELDS: dict[type, tuple[str, ...]] = {
+    Exercise: ("title", "prompt", "hints"),
+    KnownMistake: ("message", "hint"),
+}
+
+
+def _translated(item: Exercise | KnownMistake, lang: str) -> dict[str, object]:
+    """The fields of ``item`` that have a ``lang`` version in the spec (an empty one falls back to English)."""
+    fields = {}
+    for name in _TRANSLATED_FIELDS[type(item)]:
+        value = getattr(item, f"{name}_{lang}", None)
+        if value:
+            fields[name] = value
+    return fields
+
+
+def localize(exercise: Exercise, lang: str) -> Exercise:
+    """The exercise as a student reading ``lang`` sees it: title, prompt, hints and known mistakes in that
+    language where the spec gives them, in English otherwise. Grading reads the localized copy only for
+    what it shows; everything it computes is the same in every language."""
+    if lang == "en":
+        return exercise
+    mistakes = tuple(replace(m, **_translated(m, lang)) for m in exercise.mistakes)  # type: ignore[arg-type]
+    return replace(exercise, mistakes=mistakes, **_translated(exercise, lang))  # type: ignore[arg-type]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from grader.i18n import ENGLISH, Translator
 from grader.spec.model import Exercise
 from grader.submission import Submission
 from grader.trace.task import defined_names, trace_cells
 
 
-def choose_mode(submission: Submission, catalog: list[Exercise], chosen: list[Exercise]) -> tuple[list[Exercise], list[str]]:
+def choose_mode(submission: Submission, catalog: list[Exercise], chosen: list[Exercise],
+                tr: Translator = ENGLISH) -> tuple[list[Exercise], list[str]]:
     """The exercises to grade and notes saying which mode was used (and why).
 
     ``chosen`` are the function-mode exercises a whole-catalog run would grade. A submission that defines
@@ -23,9 +25,10 @@ def choose_mode(submission: Submission, catalog: list[Exercise], chosen: list[Ex
     wanted = sorted({name for e in chosen for name in e.function_names} - shared)
     defined = sorted(defined_names(cells) & set(wanted))
     if defined:
-        return chosen, [f"graded in function mode: the file defines {', '.join(defined)}, so the grader called "
-                        "the functions each exercise names"]
+        return chosen, [tr("graded in function mode: the file defines {names}, so the grader called "
+                           "the functions each exercise names", names=", ".join(defined))]
     shown = ", ".join(wanted[:4]) + (", ..." if len(wanted) > 4 else "")
-    note = (f"graded in trace mode: the file defines none of the functions function mode calls ({shown}), so its "
-            "cells ran top to bottom in one namespace and every backward()/autograd.grad() call was traced")
+    note = tr("graded in trace mode: the file defines none of the functions function mode calls ({names}), so its "
+              "cells ran top to bottom in one namespace and every backward()/autograd.grad() call was traced",
+              names=shown)
     return traced, [note, *(n for n in skipped if n not in submission.notes)]

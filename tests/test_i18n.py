@@ -1,0 +1,216 @@
+"""Languages (grader/i18n.py): every student-facing text in English and Chinese, chosen with --lang.
+
+The catalog is checked against the code with Babel's own extractor (the msgids the code and templates
+use, grader/locale/babel.cfg), so a new message without a translation fails here, as does a compiled
+.mo that is older than its .po. The command-line tests grade a real wrong submission in both languages.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+from click.testing import CliRunner
+
+from conftest import EXERCISES, MISTAKES, ROOT
+from grader.cli import main
+from grader.diagnose import TEXTS
+from grader.i18n import CHECK_LABELS, LANGUAGES, LOCALE_DIR, locale_language, translator
+from grader.report.text import LABELS
+from grader.spec.model import localize
+
+TRANSLATED = [lang for lang in LANGUAGES if lang != "en"]
+Key = tuple[str | None, str]  # (msgctxt, msgid)
+
+
+@lru_cache(maxsize=1)
+def _extracted() -> dict[Key, str]:
+    """Every msgid the code and the templates use, with where it was found."""
+    with open(LOCALE_DIR / "babel.cfg", encoding="utf-8") as config:
+        method_map, options_map = parse_mapping_cfg(config)
+    keywords = {"tr": None, "N_": None, "_": None, "gettext": None, "ngettext": (1, 2),
+                "pgettext": ((1, "c"), 2)}
+    found: dict[Key, str] = {}
+    for filename, _line, message, _comments, context in extract_from_dir(
+            ROOT / "grader", method_map, options_map, keywords=keywords):
+        msgid = message[0] if isinstance(message, tuple) else message
+        found[(context, msgid)] = filename
+    return found
+
+
+def _catalog(lang: str):
+    with open(LOCALE_DIR / lang / "LC_MESSAGES" / "grader.po", "rb") as po:
+        return read_po(po, locale=lang)
+
+
+def _singular(message) -> str:  # noqa: ANN001 (a babel Message)
+    return message.id[0] if isinstance(message.id, tuple) else message.id
+
+
+def _strings(message) -> list[str]:  # noqa: ANN001
+    return list(message.string) if isinstance(message.string, tuple) else [message.string]
+
+
+_PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}|%\((\w+)\)s")
+
+
+def _placeholders(text: str) -> set[str]:
+    return {brace or percent for brace, percent in _PLACEHOLDER.findall(text.replace("{{", "").replace("}}", ""))}
+
+
+# --------------------------------------------------------------------------- the catalogs
+
+
+def test_extraction_finds_the_tables_and_the_templates() -> None:
+    """The extractor sees what the code marks: a lost keyword would make the next test pass vacuously."""
+    found = {msgid for _, msgid in _extracted()}
+    assert {text.message for text in TEXTS.values()} <= found
+    assert {text.hint for text in TEXTS.values()} <= found
+    assert set(LABELS.values()) <= found
+    assert set(CHECK_LABELS.values()) <= found
+    assert "What went wrong" in found and "got − expected (lower panel)" in found  # report and plot templates
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_every_msgid_the_code_uses_has_a_translation(lang: str) -> None:
+    catalog, used = _catalog(lang), _extracted()
+    translated = {(m.context, _singular(m)) for m in catalog if m.id and all(_strings(m)) and not m.fuzzy}
+    missing = {f"{where}: {msgid!r}" for (context, msgid), where in used.items() if (context, msgid) not in translated}
+    assert not missing, "run scripts/update-translations and translate:\n" + "\n".join(sorted(missing))
+    stale = {_singular(m) for m in catalog if m.id and (m.context, _singular(m)) not in used}
+    assert not stale, f"msgids the code no longer uses (run scripts/update-translations): {sorted(stale)}"
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_translations_keep_every_placeholder(lang: str) -> None:
+    """A translation that drops or renames {field} would raise (or silently lose a number) at run time."""
+    for message in _catalog(lang):
+        if message.id:
+            for string in _strings(message):
+                assert _placeholders(string) == _placeholders(_singular(message)), (message.id, string)
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_compiled_catalog_matches_its_source(lang: str) -> None:
+    """What gettext reads at run time (.mo) is what the .po says: scripts/update-translations compiles."""
+    tr = translator(lang)
+    for message in _catalog(lang):
+        if message.id and not isinstance(message.id, tuple):
+            got = tr.pgettext(message.context, message.id) if message.context else tr.gettext(message.id)
+            assert got == message.string, message.id
+
+
+def test_chinese_uses_the_books_terms_and_keeps_code_as_code() -> None:
+    zh = translator("zh")
+    assert "叶子节点" in zh(TEXTS["non_leaf_grad"].message, function="grad_dot")
+    assert "计算图" in zh(TEXTS["retain_graph_missing"].message) and "retain_graph=True" in zh(
+        TEXTS["retain_graph_missing"].message)
+    assert "标量" in zh(TEXTS["nonscalar_backward"].message)
+    assert "x.grad.zero_()" in zh(TEXTS["accumulated"].hint)
+    # torch's own words stay as the traceback shows them
+    assert '"Trying to backward through the graph a second time"' in zh(TEXTS["retain_graph_missing"].message)
+
+
+def test_english_is_the_code_unchanged() -> None:
+    en = translator("en")
+    assert en(TEXTS["not_detached"].message, names="u") == "u was not detached: the gradient also flowed through u"
+    with pytest.raises(ValueError):
+        translator("fr")
+
+
+# --------------------------------------------------------------------------- choosing the language
+
+
+@pytest.mark.parametrize("environ, lang", [
+    ({}, "en"),
+    ({"LANG": "zh_CN.UTF-8"}, "zh"),
+    ({"LANG": "zh_TW.UTF-8"}, "zh"),
+    ({"LANG": "de_DE.UTF-8"}, "en"),
+    ({"LANG": "C.UTF-8"}, "en"),
+    ({"LC_ALL": "en_US.UTF-8", "LANG": "zh_CN.UTF-8"}, "en"),  # LC_ALL wins over LANG
+    ({"LC_MESSAGES": "zh_CN.UTF-8", "LANG": "en_US.UTF-8"}, "zh"),
+    ({"LANGUAGE": "fr:zh_CN:en", "LANG": "en_US.UTF-8"}, "zh"),  # the first supported entry of the list
+    ({"LANGUAGE": "", "LANG": "zh_CN"}, "zh"),  # empty variables are skipped
+])
+def test_language_from_the_locale(environ: dict[str, str], lang: str) -> None:
+    assert locale_language(environ) == lang
+
+
+# --------------------------------------------------------------------------- specs
+
+
+def test_every_bundled_exercise_speaks_chinese(catalog) -> None:
+    for exercise in catalog.values():
+        if exercise.mode == "trace":
+            continue  # trace expectations are not translated yet (docs/spec-format.md)
+        assert exercise.title_zh and exercise.prompt_zh, exercise.id
+        assert len(exercise.hints_zh) == len(exercise.hints), exercise.id
+        assert all(m.message_zh and m.hint_zh for m in exercise.mistakes), exercise.id
+
+
+def test_localize_uses_the_specs_translations(catalog) -> None:
+    exercise = catalog["control_flow"]
+    zh = localize(exercise, "zh")
+    assert (zh.title, zh.prompt, zh.hints) == (exercise.title_zh, exercise.prompt_zh, exercise.hints_zh)
+    assert zh.mistakes[0].message == exercise.mistakes[0].message_zh
+    assert zh.mistakes[0].reference == exercise.mistakes[0].reference  # what is computed stays the same
+    assert localize(exercise, "en") is exercise
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def _check(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["check", str(MISTAKES / "detach" / "no_detach.py"), "--only", "detach",
+                                       "--exercises", str(EXERCISES), "--no-color", *args],
+                                catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_check_in_chinese_names_the_mistake_in_chinese(tmp_path: Path) -> None:
+    code, out = _check("--lang", "zh", "--html", str(tmp_path / "report.html"),
+                       "--format", f"json:{tmp_path / 'report.json'}")
+    assert code == 1
+    assert "✗ 未通过  detach · 分离计算 (4/10)" in out  # status and the spec's Chinese title
+    assert "u 没有被分离：梯度也流经了 u" in out  # the diagnosis
+    assert "提示：使用 .detach() 把子表达式当作常数。" in out  # its hint
+    assert "提示：分离 y，而不是 x" in out  # the spec's hints_zh
+    assert "参考答案 0/5 通过" in out and "固定用例 1" in out  # check names, counts, trials
+    assert "得到 27.0，期望值 9.0" in out  # the comparison's words
+    assert "0/1 个练习通过 · 得分 4/10" in out
+    assert "was not detached" not in out and " passed" not in out
+
+    document = json.loads((tmp_path / "report.json").read_text("utf-8"))
+    assert document["lang"] == "zh"
+    assert document["exercises"][0]["diagnoses"][0]["code"] == "not_detached"  # codes stay language-neutral
+    assert document["exercises"][0]["checks"][0]["name"] == "reference"
+
+    page = (tmp_path / "report.html").read_text("utf-8")
+    assert '<html lang="zh">' in page
+    for label in ("评分报告", "概览", "题目", "问题所在", "提示：", "误差最大的不匹配项", "各项检查", "分离计算",
+                  "u 没有被分离", "有时，我们希望将某些计算移动到记录的计算图之外"):
+        assert label in page, label
+    assert "What went wrong" not in page and "Worst mismatches" not in page
+
+
+def test_check_in_english_is_unchanged() -> None:
+    code, out = _check("--lang", "en")
+    assert code == 1
+    assert "✗ failed  detach · Detaching computation (4/10)" in out
+    assert "• u was not detached: the gradient also flowed through u" in out
+    assert "hint: Use .detach() to treat a sub-expression as a constant." in out
+    assert not re.search(r"[\u4e00-\u9fff]", out)  # not one Chinese character
+
+
+def test_check_follows_the_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert "u 没有被分离" in _check()[1]
+    assert "u was not detached" in _check("--lang", "en")[1]  # --lang wins over the locale
