@@ -207,3 +207,20 @@ def test_each_exercise_of_a_shared_child_keeps_its_own_time_limit(tmp_path, grad
     assert results["sum"].status in ("failed", "error") and "time limit" in feedback_text(results["sum"])
     assert results["dot"].status == "passed", feedback_text(results["dot"])
     assert time.monotonic() - start < 8
+
+
+def test_code_drawing_its_own_random_numbers_gets_the_same_grade_every_time(tmp_path, grader_, catalog):
+    body = """
+import random
+import torch
+
+def grad_dot(x):
+    noise = torch.randn(x.shape) * 1e-3 + random.random() * 1e-3  # seeded by the harness before each call
+    x = x.clone().requires_grad_(True)
+    (2 * torch.dot(x, x)).backward()
+    return x.grad + noise
+"""
+    first = _grade(tmp_path, grader_, catalog, body)
+    second = _grade(tmp_path, grader_, catalog, body)
+    assert first.score == second.score
+    assert [c.trials for c in first.checks] == [c.trials for c in second.checks]

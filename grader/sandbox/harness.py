@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import builtins
 import os
+import random
 import sys
 import traceback
 import types
+import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -49,6 +51,7 @@ class _State:
     evidence: CallEvidence | None = None
     forbidden: frozenset[str] = frozenset()
     filename: str = ""
+    exercise: str = ""
     result_fd: int = -1
     tamper_reported: int = 0
     audit_installed: bool = False
@@ -379,6 +382,7 @@ def run_task(header: dict[str, Any], body: bytes, result_fd: int, ack_fd: int) -
     _State.filename, _State.result_fd = filename, result_fd
     _State.torch_snapshot = _snapshot_torch()  # after the grader's own traps, before any student line
 
+    _seed_everything("load")
     namespace: dict[str, Any] = {"__name__": "submission", "__file__": filename, "__builtins__": builtins}
     evidence = CallEvidence(filename)
     _State.evidence = evidence
@@ -403,6 +407,7 @@ def run_task(header: dict[str, Any], body: bytes, result_fd: int, ack_fd: int) -
     os.read(ack_fd, 1)  # what loading printed is in before any exercise prints (see run_task's docstring)
 
     for exercise in exercises:
+        _State.exercise = exercise["id"]
         write_frame(result_fd, {"event": "begin", "exercise": exercise["id"]})
         _State.forbidden = _op_names(exercise.get("forbidden", []))
         for call in exercise["calls"]:
@@ -427,6 +432,7 @@ def _run_call(call: dict[str, Any], namespace: dict[str, Any], inputs: list[torc
         frame["type"] = type(function).__name__
         return frame, b""
     arguments = [inputs[i].clone() for i in call["args"]]
+    _seed_everything(f"{_State.exercise}/{call['id']}")
     evidence = CallEvidence(filename)
     _State.evidence = evidence
     value: Any = None
@@ -461,6 +467,20 @@ def _snapshot_torch() -> dict[str, Any]:
     (Assigning a class attribute raises no audit event, so the harness compares after each call.)"""
     return {**{f"Tensor.{k}": v for k, v in vars(torch.Tensor).items()},
             "autograd.backward": torch.autograd.backward, "autograd.grad": torch.autograd.grad}
+
+
+def _seed_everything(key: str) -> None:
+    """Seed torch, random and NumPy from ``key`` before student code runs: code that draws its own random
+    numbers gets the same ones on every machine and every rerun, so its grade does too."""
+    seed = zlib.crc32(key.encode())
+    torch.manual_seed(seed)
+    random.seed(seed)
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        try:
+            numpy.random.seed(seed)
+        except Exception:  # noqa: BLE001 - a student may have replaced numpy.random
+            pass
 
 
 def _check_torch(snapshot: dict[str, Any]) -> None:
