@@ -6,6 +6,7 @@ errors (click's own usage errors are 2 as well).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -37,6 +38,37 @@ def _output_targets(ctx: click.Context, param: click.Parameter, values: tuple[st
         return parse_targets(values)
     except ReportError as exc:
         raise click.BadParameter(str(exc)) from None
+
+
+def _file_targets(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list:
+    """``--format FMT:PATH`` of ``grade``: files only (a class on standard output helps nobody)."""
+    from grader.report.registry import ReportError, parse_target
+
+    try:
+        targets = [parse_target(value) for value in values]
+    except ReportError as exc:
+        raise click.BadParameter(str(exc)) from None
+    for target in targets:
+        if target.path is None:
+            raise click.BadParameter(f"{target.format}: give a file, as {target.format}:PATH")
+    return targets
+
+
+def _require_layers_here() -> None:
+    """For commands whose sandboxes live in other processes: probe the layers here, refuse without one,
+    and make every sandbox started from here on (the workers') refuse to run without them too."""
+    import tempfile
+
+    from grader.sandbox.layers import prepare
+    from grader.sandbox.runner import REQUIRE_VARIABLE, chosen_layers
+
+    with tempfile.TemporaryDirectory(prefix="grader-probe-") as probe:
+        plan = prepare([], probe, chosen_layers())
+    missing = [name for name, layer in plan.protections.items() if not layer.available]
+    if missing:
+        _fail(f"--require-sandbox: this machine lacks the {', '.join(missing)} layer(s) of the sandbox "
+              "(`grader doctor` shows why)")
+    os.environ[REQUIRE_VARIABLE] = "1"
 
 
 def _format_option(default: str = "text"):
@@ -265,14 +297,21 @@ def list_exercises(exercises_dir: Path | None) -> None:
 @click.option("--assignment", default="Autograd exercises", show_default=True,
               help="Grade column of canvas.csv, e.g. 'Homework 3 (4711)' as in Canvas' gradebook export.")
 @_lang_option
+@click.option("--format", "formats", multiple=True, metavar="FMT:PATH", callback=_file_targets,
+              help="Also write the class in this format to PATH after grading (repeatable), e.g. "
+                   "junit:grades.xml or markdown:grades.md.")
+@_require_option
 def grade(submissions_dir: Path, exercises_dir: Path | None, hidden_dir: Path | None, out_dir: Path, jobs: int,
           cluster: str | None, resume: bool, only: tuple[str, ...], seed: int, student_map: Path | None,
-          assignment: str, lang: str | None) -> None:
+          assignment: str, lang: str | None, formats: list, require_sandbox: bool) -> None:
     """Grade a class: every submission in SUBMISSIONS_DIR (folders, files, Canvas or Moodle exports).
 
     Exits 0 when grading succeeded, whatever the students scored.
     """
     from grader.batch.run import BatchError, BatchOptions, grade_batch, summary_lines
+
+    if require_sandbox:
+        _require_layers_here()
 
     options = BatchOptions(submissions=submissions_dir, out=out_dir, exercises=exercises_dir, hidden=hidden_dir,
                            jobs=jobs, resume=resume, only=only, seed=seed, cluster=cluster,
@@ -288,6 +327,12 @@ def grade(submissions_dir: Path, exercises_dir: Path | None, hidden_dir: Path | 
         sys.exit(130)
     for line in summary_lines(summary, out_dir):
         click.echo(line)
+    if formats:
+        from grader.results import submission_from_json
+
+        with open(out_dir / "results.jsonl", encoding="utf-8") as lines:
+            results = [submission_from_json(json.loads(line)) for line in lines if line.strip()]
+        _report(results, formats)
     sys.exit(EXIT_OK)
 
 

@@ -113,3 +113,19 @@ def test_doctor_reports_every_layer_and_attempt():
     for word in ("namespaces", "landlock", "seccomp", "network", "fork", "exec"):
         assert word in result.stdout
     assert result.exit_code == 0
+
+
+def test_grade_writes_class_formats_and_requires_the_sandbox(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADER_REQUIRE_SANDBOX", "0")  # grade sets it for its workers: restored after the test
+    out = tmp_path / "grades"
+    result = run("grade", str(ROOT / "examples" / "class"), "--out", str(out), "--exercises", str(EXERCISES),
+                 "--format", f"junit:{out / 'class.xml'}", "--require-sandbox")
+    assert result.exit_code == 0, result.output
+    import xml.etree.ElementTree as ET
+
+    suites = ET.parse(out / "class.xml").getroot().findall("testsuite")
+    assert len(suites) == len((out / "results.jsonl").read_text().splitlines()) > 1
+    assert run("grade", str(ROOT / "examples" / "class"), "--format", "junit").exit_code == 2  # files only
+    monkeypatch.setenv("GRADER_SANDBOX_LAYERS", "seccomp")
+    refused = run("grade", str(ROOT / "examples" / "class"), "--out", str(tmp_path / "no"), "--require-sandbox")
+    assert refused.exit_code == 2 and "landlock" in refused.stderr and not (tmp_path / "no").exists()

@@ -79,27 +79,29 @@ class RunOutcome:
 
 _PR_SET_DUMPABLE = 4
 LAYERS_VARIABLE = "GRADER_SANDBOX_LAYERS"  # comma-separated kernel layers to use (default: all available)
+REQUIRE_VARIABLE = "GRADER_REQUIRE_SANDBOX"  # "1": children refuse to run without every layer
 
 
 class Sandbox:
     """One zygote, forking a hardened child per ``run``.
 
     ``hidden``: paths no child may read even where they lie inside the Python installation (the
-    grader's own package, which may carry catalogs with references, is always hidden). ``required``:
-    children refuse to run student code when a protection layer the machine offers fails to apply
+    grader's own package, which may carry catalogs with references, is always hidden). ``required``
+    (default: $GRADER_REQUIRE_SANDBOX is 1): children refuse to run student code without every layer
     (callers check ``missing_layers`` for those it lacks). ``layers``: which kernel layers to use
     (default: $GRADER_SANDBOX_LAYERS, else every one, see ``grader.sandbox.layers``); ``()`` leaves
     fork, limits and rlimits only.
     """
 
-    def __init__(self, *, hidden: list[str] | tuple[str, ...] = (), required: bool = False,
+    def __init__(self, *, hidden: list[str] | tuple[str, ...] = (), required: bool | None = None,
                  layers: tuple[str, ...] | None = None) -> None:
         _make_undumpable()
         self.workdir_root = tempfile.mkdtemp(prefix="grader-sandbox-")
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         hidden = [str(Path(__file__).resolve().parents[1]), *hidden]  # the grader package
-        if layers is None and LAYERS_VARIABLE in os.environ:  # e.g. to reproduce a machine without one
-            layers = tuple(name.strip() for name in os.environ[LAYERS_VARIABLE].split(",") if name.strip())
+        if required is None:  # how `grade --require-sandbox` reaches the sandboxes of its workers
+            required = os.environ.get(REQUIRE_VARIABLE) == "1"
+        layers = layers if layers is not None else chosen_layers()
         self.zygote_pid = _fork_zygote(child, hidden=hidden, workdir_root=self.workdir_root, required=required,
                                        layers=layers)
         child.close()
@@ -219,6 +221,13 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def chosen_layers() -> tuple[str, ...] | None:
+    """The kernel layers $GRADER_SANDBOX_LAYERS names (to reproduce a machine without one), else None: all."""
+    if LAYERS_VARIABLE not in os.environ:
+        return None
+    return tuple(name.strip() for name in os.environ[LAYERS_VARIABLE].split(",") if name.strip())
 
 
 def _make_undumpable() -> None:
