@@ -382,7 +382,7 @@ def run_task(header: dict[str, Any], body: bytes, result_fd: int, ack_fd: int) -
     _State.filename, _State.result_fd = filename, result_fd
     _State.torch_snapshot = _snapshot_torch()  # after the grader's own traps, before any student line
 
-    _seed_everything("load")
+    seed_everything("load")
     namespace: dict[str, Any] = {"__name__": "submission", "__file__": filename, "__builtins__": builtins}
     evidence = CallEvidence(filename)
     _State.evidence = evidence
@@ -432,7 +432,7 @@ def _run_call(call: dict[str, Any], namespace: dict[str, Any], inputs: list[torc
         frame["type"] = type(function).__name__
         return frame, b""
     arguments = [inputs[i].clone() for i in call["args"]]
-    _seed_everything(f"{_State.exercise}/{call['id']}")
+    seed_everything(f"{_State.exercise}/{call['id']}")
     evidence = CallEvidence(filename)
     _State.evidence = evidence
     value: Any = None
@@ -469,11 +469,11 @@ def _snapshot_torch() -> dict[str, Any]:
             "autograd.backward": torch.autograd.backward, "autograd.grad": torch.autograd.grad}
 
 
-def _seed_everything(key: str) -> None:
+def seed_everything(key: str) -> None:
     """Seed torch, random and NumPy from ``key`` before student code runs: code that draws its own random
     numbers gets the same ones on every machine and every rerun, so its grade does too."""
     seed = zlib.crc32(key.encode())
-    torch.manual_seed(seed)
+    torch.default_generator.manual_seed(seed)  # the CPU generator only: torch.manual_seed also visits CUDA
     random.seed(seed)
     numpy = sys.modules.get("numpy")
     if numpy is not None:
