@@ -8,10 +8,11 @@ happened in: the exercises its child never reached run again in a fresh child.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 import torch
 
@@ -329,7 +330,8 @@ def _judge_call(exercise: Exercise, reference: Reference, target: Target, trial:
                            type=value.dtype or value.type))
 
     got = value.tensor
-    expected = reference.expected(target, trial.inputs)
+    expected = remember(trial, ("expected", target.name), lambda: reference.expected(target, trial.inputs))
+    answer = (target.name, _fingerprint(got), tr.lang)  # verdicts on these exact numbers are reused
     tol = exercise.tolerance
     outcomes: dict[str, TrialOutcome] = {}
     shape_ok = tuple(got.shape) == tuple(expected.shape) and got.dtype in _FLOATING
@@ -339,7 +341,8 @@ def _judge_call(exercise: Exercise, reference: Reference, target: Target, trial:
                                               expected=list(expected.shape)))
     outcomes["shape"] = TrialOutcome(label, shape_ok, shape_message)
 
-    comparison = compare(got, expected, rtol=tol.rtol, atol=tol.atol, tr=tr)
+    comparison = remember(trial, ("compare", *answer),
+                          lambda: compare(got, expected, rtol=tol.rtol, atol=tol.atol, tr=tr))
     outcomes["reference"] = TrialOutcome(label, comparison.passed, comparison.message, comparison.mismatch,
                                          values=comparison.values)
     if not comparison.passed:
@@ -359,9 +362,10 @@ def _judge_call(exercise: Exercise, reference: Reference, target: Target, trial:
         # Seeded from the English description, so every language draws the same directions.
         generator = torch.Generator().manual_seed(len(trial.description) * 1009 + int(got.numel()))
         scale = 1.0 / target.accumulate
-        verdict = check_gradient(problem.function, problem.x, got.to(torch.float64) * scale, order=problem.order,
-                                 w=problem.direction, rtol=tol.rtol, atol=tol.atol * scale, generator=generator,
-                                 memo=trial.fd_memo.setdefault(target.function, {}), tr=tr)
+        verdict = remember(trial, ("finite_differences", *answer), lambda: check_gradient(
+            problem.function, problem.x, got.to(torch.float64) * scale, order=problem.order, w=problem.direction,
+            rtol=tol.rtol, atol=tol.atol * scale, generator=generator,
+            memo=trial.fd_memo.setdefault(target.function, {}), tr=tr))
         if not verdict.stable:
             outcomes["finite_differences"] = TrialOutcome(label, True, verdict.message, skipped=True)
         else:
@@ -372,6 +376,25 @@ def _judge_call(exercise: Exercise, reference: Reference, target: Target, trial:
     if not provenance.passed:
         diagnoses.append(diagnose_provenance(target.function, provenance.message, facts, tr))
     return outcomes
+
+
+MEMO_LIMIT = 512  # verdicts kept per trial: the distinct answers of a class, bounded
+
+
+def remember(trial: Trial, key: tuple, compute: Callable[[], Any]) -> Any:
+    """A value judged once per trial and key (pure functions of the reference, the inputs and the answer)."""
+    if key in trial.memo:
+        return trial.memo[key]
+    value = compute()
+    if len(trial.memo) < MEMO_LIMIT:
+        trial.memo[key] = value
+    return value
+
+
+def _fingerprint(tensor: torch.Tensor) -> tuple:
+    """The exact numbers of an answer: dtype, shape and a digest of its bytes."""
+    data = tensor.detach().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b""
+    return str(tensor.dtype), tuple(tensor.shape), hashlib.blake2b(data, digest_size=16).digest()
 
 
 def _forbidden_outcome(exercise: Exercise, evidence: RunEvidence, submission: Submission,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
@@ -36,6 +37,9 @@ class Trial:
     # Finite-difference estimates per target, computed at the first answer judged here and reused for
     # every later one (they depend on the reference and the inputs only).
     fd_memo: dict[str, dict] = field(default_factory=dict, repr=False, compare=False)
+    # Reference results per target, and verdicts per (target, exact answer): most students return the
+    # same bits for a correct answer, so a batch judges each distinct answer once (see grading.remember).
+    memo: dict[tuple, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def label(self) -> str:
