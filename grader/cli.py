@@ -98,6 +98,13 @@ def _sandbox(require: bool) -> Iterator[Any]:
                        err=True)
 
 
+# Options several commands share, defined once.
+_seed_option = click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random trials.")
+_jobs_option = click.option("--jobs", type=click.IntRange(min=1), default=_jobs_default,
+                            show_default="number of cores", help="Exercises graded at once.")
+_verbose_option = click.option("-v", "--verbose", is_flag=True, help="Show every check and trial.")
+_color_option = click.option("--color/--no-color", default=None,
+                             help="Colour the text report (default: when a terminal).")
 _require_option = click.option("--require-sandbox", is_flag=True,
                                help="Refuse to grade unless every protection layer is available (grader doctor).")
 # Student-facing language (grader/i18n.py: standard library only, cheap to import here).
@@ -128,11 +135,10 @@ def main() -> None:
               help="Catalog folder (default: ./exercises, else the bundled catalog).")
 @click.option("--only", multiple=True, metavar="ID", help="Grade only this exercise (repeatable).")
 @_format_option()
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random trials.")
-@click.option("--jobs", type=click.IntRange(min=1), default=_jobs_default, show_default="number of cores",
-              help="Exercises graded at once.")
-@click.option("-v", "--verbose", is_flag=True, help="Show every check and trial.")
-@click.option("--color/--no-color", default=None, help="Colour the text report (default: when a terminal).")
+@_seed_option
+@_jobs_option
+@_verbose_option
+@_color_option
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write a self-contained HTML report to this file.")
 @_require_option
@@ -170,11 +176,10 @@ def check(submission: Path, exercises_dir: Path | None, only: tuple[str, ...], f
 @click.option("--exercises", "exercises_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Catalog folder; overrides the repository's configuration (pin the course's copy in CI).")
 @_format_option()
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random trials.")
-@click.option("--jobs", type=click.IntRange(min=1), default=_jobs_default, show_default="number of cores",
-              help="Exercises graded at once.")
-@click.option("-v", "--verbose", is_flag=True, help="Show every check and trial.")
-@click.option("--color/--no-color", default=None, help="Colour the text report (default: when a terminal).")
+@_seed_option
+@_jobs_option
+@_verbose_option
+@_color_option
 @_require_option
 @_lang_option
 def ci(root: Path, exercises_dir: Path | None, formats: list, seed: int, jobs: int, verbose: bool,
@@ -291,7 +296,7 @@ def list_exercises(exercises_dir: Path | None) -> None:
 @click.option("--resume/--no-resume", default=True, show_default=True,
               help="Reuse stored results of unchanged submissions.")
 @click.option("--only", multiple=True, metavar="ID", help="Grade only this exercise (repeatable).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random trials.")
+@_seed_option
 @click.option("--student-map", "student_map", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="CSV joining hand-ins to LMS student ids (columns: docs/batch.md).")
 @click.option("--assignment", default="Autograd exercises", show_default=True,
