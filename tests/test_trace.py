@@ -22,7 +22,7 @@ from grader.spec import SpecError, load_exercise
 from grader.submission import read_submission
 from grader.trace.evidence import parse_trace
 from grader.trace.mode import choose_mode
-from grader.trace.task import build_trace_task, trace_cells
+from grader.trace.task import MATPLOTLIB_ENV, build_trace_task, trace_cells
 
 FIXTURES = Path(__file__).resolve().parent / "trace"
 EXERCISE = "d2l_autograd_notebook"
@@ -149,7 +149,8 @@ def test_hanging_cell_is_interrupted_and_the_next_cells_run(grader_, notebook_ex
     assert evidence.finished and len(evidence.records) == 1
 
 
-def test_stand_ins_are_modules_built_in_the_child_and_grader_stays_hidden(grader_, notebook_exercise, tmp_path):
+def test_stand_ins_are_modules_built_in_the_child_and_grader_stays_hidden(grader_, notebook_exercise, tmp_path,
+                                                                          monkeypatch):
     source = """
     # %%
     import d2l, sys
@@ -160,12 +161,55 @@ def test_stand_ins_are_modules_built_in_the_child_and_grader_stays_hidden(grader
     # %%
     import grader.sandbox.trace_harness
     """
+    monkeypatch.setenv(MATPLOTLIB_ENV, "stand-in")
     evidence, _ = _trace(grader_, notebook_exercise, source, tmp_path)
     assert evidence.substituted == ["matplotlib", "d2l"]
     assert evidence.cells[0].status == "ok" and "True None ['notebook.py'] __main__" in evidence.output
     assert evidence.cells[1].status == "error"  # the grader cannot be read (Landlock) nor found
     assert evidence.cells[1].error.type in ("ModuleNotFoundError", "ImportError", "PermissionError")
     assert evidence.tampering and "grader" in evidence.tampering[0].what
+
+
+SIN_PLOT = """
+# %%
+import torch
+import matplotlib.pyplot as plt
+# %%
+x = torch.linspace(-5, 5, 200, requires_grad=True)
+y = torch.sin(x)
+y.sum().backward()
+fig, ax = plt.subplots()
+ax.plot(x.detach(), y.detach(), label="sin")
+# %%
+plt.plot({against}, x.grad, label="d sin / dx")
+plt.show()
+"""
+
+
+@pytest.mark.parametrize("against, passes", [("x.detach()", True), ("y.detach()", False)], ids=["right", "cos_vs_sin"])
+@pytest.mark.parametrize("pyplot", ["matplotlib", "stand-in"])
+def test_sin_plot_through_real_matplotlib_and_the_stand_in(grader_, notebook_exercise, tmp_path, monkeypatch,
+                                                          pyplot, against, passes):
+    """The plot exercise reads the figures' Line2D data with the real matplotlib, the recorded plot()
+    arguments with the stand-in (forced by the environment variable): the same verdicts either way."""
+    if pyplot == "matplotlib":
+        pytest.importorskip("matplotlib", reason="the test extra installs matplotlib")
+        monkeypatch.delenv(MATPLOTLIB_ENV, raising=False)
+        source = "matplotlib"
+    else:
+        monkeypatch.setenv(MATPLOTLIB_ENV, "stand-in")
+        source = "matplotlib stand-in"
+    path = tmp_path / "plot.py"
+    path.write_text(SIN_PLOT.format(against=against))
+    evidence, _ = _trace(grader_, notebook_exercise, path.read_text(), tmp_path)
+    assert ("matplotlib" in evidence.substituted) == (pyplot == "stand-in")
+    assert [c.status for c in evidence.cells] == ["ok", "ok", "ok"]
+    assert [(c.cell, c.source) for c in evidence.curves] == [(2, source), (3, source)]
+    plot = _checks(_grade(grader_, notebook_exercise, path))["sin_plot"]
+    assert [t.passed for t in plot.trials] == [True, passes, passes], plot.message
+    assert f"({source}): 200 points ≈ torch.sin(x)" in plot.trials[0].message
+    if not passes:
+        assert "uses another curve's values as its x" in plot.trials[1].message
 
 
 def test_mode_is_chosen_from_what_the_file_defines(catalog):
