@@ -223,12 +223,15 @@ def gradescope() -> None:
               show_default=True, help="The zip to upload to Gradescope.")
 @click.option("--hidden", "hidden_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Hidden checks (as for grade --hidden): tests students see only after publication.")
-def gradescope_build(exercises_dir: Path, out: Path, hidden_dir: Path | None) -> None:
+@click.option("--lang", type=click.Choice(LANGUAGES), default=None,
+              help="Default language of the feedback in the bundle (GRADER_LANG on Gradescope wins; "
+                   "default: the container's locale).")
+def gradescope_build(exercises_dir: Path, out: Path, hidden_dir: Path | None, lang: str | None) -> None:
     """Write an autograder zip: setup.sh (pinned dependencies), run_autograder, the grader and the catalog."""
     from grader.gradescope_bundle import BundleError, build_bundle
 
     try:
-        click.echo(f"wrote {build_bundle(exercises_dir, out, hidden_dir)}")
+        click.echo(f"wrote {build_bundle(exercises_dir, out, hidden_dir, lang)}")
     except BundleError as exc:
         _fail(str(exc))
 
@@ -236,14 +239,16 @@ def gradescope_build(exercises_dir: Path, out: Path, hidden_dir: Path | None) ->
 @gradescope.command(name="run")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Gradescope's /autograder folder (default: $GRADER_AUTOGRADER_ROOT, else /autograder).")
-def gradescope_run(root: Path | None) -> None:
+@click.option("--lang", type=click.Choice(LANGUAGES), default=None, envvar="GRADER_LANG", show_envvar=True,
+              help="Language of the feedback: en or zh (default: $GRADER_LANG, else from the locale).")
+def gradescope_run(root: Path | None, lang: str | None) -> None:
     """What run_autograder calls: grade ROOT/submission into ROOT/results/results.json (always written)."""
     from grader.gradescope_bundle import DEFAULT_ROOT, run_autograder
     from grader.sandbox.runner import Sandbox
 
     root = root or Path(os.environ.get("GRADER_AUTOGRADER_ROOT") or DEFAULT_ROOT)
     with Sandbox() as sandbox:  # forked before any exercise or submission is read
-        _, report = run_autograder(root, sandbox)
+        _, report = run_autograder(root, sandbox, lang=resolve_language(lang))
     click.echo(report.rstrip("\n"))  # Gradescope keeps stdout for the course staff
 
 

@@ -130,6 +130,11 @@ TEXTS: dict[str, Text] = {
                  N_("Remove sys.exit()/exit()/quit() from your functions.")),
     "memory_limit": Text("memory_limit", N_("the code ran out of memory (memory limit)"),
                          N_("Look for tensors that grow in a loop, or far larger than the inputs.")),
+    "sandbox_refused": Text(
+        "sandbox_refused",
+        N_("the grader's sandbox refused what your code tried ({error}): while it is graded, code may not "
+           "start processes or programs, use the network, or touch files outside its own folder"),
+        N_("Compute the answer with torch alone: the exercise needs nothing else.")),
     "exception": Text("exception", N_("your code raised {error}"),
                       N_("Read the error and the line it points at; run the function on the exercise's example.")),
     # ---- from a None return value
@@ -304,6 +309,8 @@ def diagnose_error(error: ErrorInfo, call: CallReport | None = None,
         return TEXTS["exit"](tr, error.line, error=error.message)
     if error.type == "MemoryError" or "can't allocate memory" in error.message:
         return TEXTS["memory_limit"](tr, error.line)
+    if error.type == "PermissionError":  # EPERM from seccomp, EACCES from Landlock
+        return TEXTS["sandbox_refused"](tr, error.line, error=text)
     return TEXTS["exception"](tr, error.line, error=text)
 
 

@@ -7,7 +7,8 @@ The zip holds, at its root (Gradescope's autograder specification):
   (``requirements.txt``); the grader itself is shipped as source in ``lib/`` (no index needed for it);
 - ``run_autograder``: grades ``/autograder/submission`` against ``exercises/`` and writes
   ``/autograder/results/results.json``; ``GRADER_AUTOGRADER_ROOT`` moves ``/autograder`` (tests) and
-  ``GRADER_PYTHON`` chooses the interpreter;
+  ``GRADER_PYTHON`` chooses the interpreter and ``GRADER_LANG`` the feedback's language (``en`` or
+  ``zh``; ``grader gradescope build --lang zh`` makes zh the bundle's default, else the locale decides);
 - ``exercises/``: the catalog, copied at build time, so what is graded is what was built.
 """
 
@@ -22,7 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import grader
-from grader.report.gradescope import GradescopeOptions, error_document, gradescope_document
+from grader.i18n import LANGUAGES, N_, translator
+from grader.report.gradescope import LABELS, GradescopeOptions, error_document, gradescope_document
 
 DEFAULT_ROOT = Path("/autograder")
 
@@ -36,8 +38,8 @@ python3 -m pip install --no-cache-dir -r requirements.txt
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this for every submission. GRADER_AUTOGRADER_ROOT replaces /autograder (for tests),
-# GRADER_PYTHON the interpreter. The grader always writes results/results.json, even for a submission
-# it cannot read (score 0 and the reason), so the student sees why.
+# GRADER_PYTHON the interpreter, GRADER_LANG the feedback's language (en or zh). The grader always writes
+# results/results.json, even for a submission it cannot read (score 0 and the reason), so the student sees why.
 set -uo pipefail
 ROOT="${GRADER_AUTOGRADER_ROOT:-/autograder}"
 export PYTHONPATH="$ROOT/source/lib${PYTHONPATH:+:$PYTHONPATH}"
@@ -71,8 +73,18 @@ def pinned_requirements() -> list[str]:
     return lines
 
 
-def build_bundle(exercises: Path, out: Path, hidden: Path | None = None) -> Path:
-    """Write the autograder zip for the catalog at ``exercises`` (and hidden checks at ``hidden``)."""
+def run_autograder_script(lang: str | None = None) -> str:
+    """``run_autograder``; with ``lang``, the feedback's language unless Gradescope sets GRADER_LANG."""
+    if lang is None:
+        return RUN_AUTOGRADER
+    if lang not in LANGUAGES:
+        raise BundleError(f"unknown language {lang!r}: one of {', '.join(LANGUAGES)}")
+    return RUN_AUTOGRADER.replace('ROOT="', f'export GRADER_LANG="${{GRADER_LANG:-{lang}}}"\nROOT="', 1)
+
+
+def build_bundle(exercises: Path, out: Path, hidden: Path | None = None, lang: str | None = None) -> Path:
+    """Write the autograder zip for the catalog at ``exercises`` (and hidden checks at ``hidden``); ``lang``
+    is the feedback's default language (else the container's locale decides)."""
     from grader.spec import SpecError, load_catalog
     from grader.spec.hidden import load_hidden
 
@@ -87,7 +99,7 @@ def build_bundle(exercises: Path, out: Path, hidden: Path | None = None) -> Path
     package = Path(grader.__file__).resolve().parent
     files: dict[str, tuple[bytes, bool]] = {  # name in the zip: (content, executable)
         "setup.sh": (SETUP_SH.format(version=grader.__version__).encode(), True),
-        "run_autograder": (RUN_AUTOGRADER.encode(), True),
+        "run_autograder": (run_autograder_script(lang).encode(), True),
         "requirements.txt": ("\n".join(pinned_requirements()).encode() + b"\n", False),
     }
     folders = [(package, "lib/grader", "_catalog"), (exercises, "exercises", None)]
@@ -111,8 +123,10 @@ def build_bundle(exercises: Path, out: Path, hidden: Path | None = None) -> Path
     return out
 
 
-def run_autograder(root: Path, sandbox: object, options: GradescopeOptions = GradescopeOptions()) -> tuple[dict, str]:
-    """Grade ``root/submission`` and write ``root/results/results.json``; returns it and a text report."""
+def run_autograder(root: Path, sandbox: object, options: GradescopeOptions = GradescopeOptions(),
+                   lang: str = "en") -> tuple[dict, str]:
+    """Grade ``root/submission`` and write ``root/results/results.json`` in ``lang``; returns it and a text
+    report."""
     from grader.report.text import render_text
     from grader.session import CheckError, check_submission
 
@@ -120,18 +134,20 @@ def run_autograder(root: Path, sandbox: object, options: GradescopeOptions = Gra
     results.mkdir(parents=True, exist_ok=True)
     try:
         if (root / "source" / "hidden").is_dir():
-            result = _grade_with_hidden(root, sandbox)
+            result = _grade_with_hidden(root, sandbox, lang)
         else:
-            result = check_submission(root / "submission", sandbox, exercises_dir=root / "source" / "exercises")
+            result = check_submission(root / "submission", sandbox, exercises_dir=root / "source" / "exercises",
+                                      lang=lang)
         result.submission = _student_name(root / "submission", result.submission)
         document, report = gradescope_document(result, options), render_text(result, color=False, width=100)
     except CheckError as exc:
-        document, report = error_document(f"The autograder could not grade this submission: {exc}", options), str(exc)
+        message = translator(lang)(LABELS["could_not_grade"], error=exc)
+        document, report = error_document(message, options), str(exc)
     (results / "results.json").write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
     return document, report
 
 
-def _grade_with_hidden(root: Path, sandbox: object) -> SubmissionResult:
+def _grade_with_hidden(root: Path, sandbox: object, lang: str = "en") -> SubmissionResult:
     """The submission folder as one hand-in, graded as ``grader grade --hidden`` would grade it."""
     from grader.batch.grade import HandIn, grade_hand_in
     from grader.grading import Grader
@@ -148,8 +164,8 @@ def _grade_with_hidden(root: Path, sandbox: object) -> SubmissionResult:
     files = tuple((p.name, p.read_bytes()) for p in sorted(folder.rglob("*"))
                   if p.is_file() and p.suffix in (".py", ".ipynb")) if folder.is_dir() else ()
     if not files:
-        raise CheckError("no .py or .ipynb file was submitted")
-    return grade_hand_in(Grader(sandbox), HandIn(folder.name, files), catalog, catalog, hidden)  # type: ignore[arg-type]
+        raise CheckError(translator(lang)(N_("no .py or .ipynb file was submitted")))
+    return grade_hand_in(Grader(sandbox, lang=lang), HandIn(folder.name, files), catalog, catalog, hidden)  # type: ignore[arg-type]
 
 
 def _student_name(folder: Path, given: str) -> str:

@@ -8,6 +8,7 @@ happened in: the exercises its child never reached run again in a fresh child.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -21,21 +22,32 @@ from grader.checks.compare import compare
 from grader.checks.finite_diff import check_gradient
 from grader.checks.forbidden import static_uses
 from grader.checks.provenance import check_provenance
-from grader.checks.review import review, within_functions
+from grader.checks.review import review as _review_source, within_functions
 from grader.checks.reference import Reference, ReferenceError
 from grader.diagnose import (diagnose_calls, diagnose_error, diagnose_none, diagnose_provenance, diagnose_value,
                              function_facts, prune)
 from grader.i18n import ENGLISH, Translator, check_label, translator
-from grader.results import CheckResult, Diagnosis, ExerciseResult, SubmissionResult, TrialOutcome
+from grader.results import CheckResult, Diagnosis, ExerciseResult, ReviewFlag, SubmissionResult, TrialOutcome
 from grader.sandbox.channel import TensorWriter
 from grader.sandbox.evidence import CallReport, RunEvidence, Tampering, split_run
 from grader.sandbox.runner import Limits, Sandbox
 from grader.sandbox.zygote import EXIT_SANDBOX_FAILED
 from grader.spec.model import Exercise, Target, localize
-from grader.submission import Submission
+from grader.submission import Note, Submission
 from grader.trials import Trial, make_trials
 
 _FLOATING = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+
+@functools.lru_cache(maxsize=64)
+def _review_cached(source: str) -> tuple[tuple[str, str, int], ...]:
+    return tuple((f.code, f.message, f.line) for f in _review_source(source))
+
+
+def review(source: str) -> list[ReviewFlag]:
+    """``grader.checks.review.review``, parsed once per source: judging asks for every exercise of a
+    submission (a parse and a tree walk each, a third of judging's time). Fresh flags every call."""
+    return [ReviewFlag(code, message, line) for code, message, line in _review_cached(source)]
 
 
 @dataclass
@@ -162,7 +174,7 @@ class Grader:
         results = [graded[e.id] for e in exercises]
         return SubmissionResult(
             submission=str(submission.path), score=round(sum(r.score for r in results), 6),
-            max_score=sum(r.max_score for r in results), exercises=results, notes=list(submission.notes),
+            max_score=sum(r.max_score for r in results), exercises=results, notes=[_note_text(note, self.tr) for note in submission.notes],
             review=review(submission.source),
             seed=self.seed, grader_version=__version__, duration=time.monotonic() - start, lang=self.tr.lang)
 
@@ -243,7 +255,8 @@ def judge(exercise: Exercise, reference: Reference, trials: list[Trial], evidenc
     # An exercise's functions that can reach the recorders' state in ways no audit event reports (read
     # statically: getattr with a built string escapes this) are distrusted like caught tampering.
     flags = [f for f in review(submission.source) if f.code in STATE_REACHERS]
-    reaching = [Tampering(f.message, f.line) for f in within_functions(submission.source, exercise.function_names, flags)]
+    reaching = [Tampering(f.message, f.line)  # no flags, nothing within: skip the parse
+                for f in (within_functions(submission.source, exercise.function_names, flags) if flags else [])]
     if evidence.tampering or reaching:
         _distrust(tally, evidence.tampering + reaching, diagnoses, tr)
 
@@ -455,6 +468,11 @@ def _distrust(tally: _Tally, tampering: list[Tampering], diagnoses: list[Diagnos
         "tampering", tr("your code {what}", what=first.what),
         tr("Solve the exercise with autograd alone: code that inspects or patches the grader's machinery "
            "fails the autograd and forbidden-operation checks."), first.line))
+
+
+def _note_text(note: str, tr: Translator) -> str:
+    """A note of the submission in the result's language (a plain string stays as it is)."""
+    return note.text(tr) if isinstance(note, Note) else note
 
 
 def _summary(name: str, outcomes: list[TrialOutcome], tr: Translator = ENGLISH) -> str:

@@ -5,6 +5,7 @@ Configure it in the homework repository (command line options win over ini keys)
     [tool.pytest.ini_options]
     grader_submission = ["homework.py"]     # or: pytest --grader-submission homework.py
     grader_exercises = "course/exercises"   # or: pytest --grader-exercises DIR (default: as grader check)
+    grader_lang = "zh"                      # or: pytest --grader-lang zh (default: from the locale, as --lang)
 
 Each configured file becomes a collector with one item per exercise (a file named after an exercise,
 ``dot.py``, has that exercise only, as with ``grader check``), so ``-k dot``, ``-x`` and ``--junitxml``
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 _SANDBOX = pytest.StashKey["Sandbox"]()
 _SUBMISSIONS = pytest.StashKey["set[Path]"]()
+_LANGUAGES = ("en", "zh")  # grader.i18n.LANGUAGES, not imported here: see the module's docstring
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -37,9 +39,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grader-submission", action="append", default=[], metavar="PATH",
                     help="Student file (.py/.ipynb) to grade, one test per exercise (repeatable).")
     group.addoption("--grader-exercises", metavar="DIR", help="Exercise catalog (default: as grader check).")
+    group.addoption("--grader-lang", choices=_LANGUAGES, default=None,
+                    help="Language of the feedback: en or zh (default: from the locale, as grader check --lang).")
     parser.addini("grader_submission", type="paths", default=[],
                   help="Student files to grade, one test per exercise (autograd-grader).")
     parser.addini("grader_exercises", type="string", default="", help="Exercise catalog (autograd-grader).")
+    parser.addini("grader_lang", type="string", default="",
+                  help="Language of the feedback, en or zh (autograd-grader; default: from the locale).")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -50,6 +56,16 @@ def pytest_configure(config: pytest.Config) -> None:
     if missing:
         raise pytest.UsageError(f"grader_submission: {', '.join(missing)} not found")
     config.stash[_SUBMISSIONS] = {p.resolve() for p in paths}
+    ini_lang = config.getini("grader_lang").strip()
+    if ini_lang and ini_lang not in _LANGUAGES:
+        raise pytest.UsageError(f"grader_lang: {ini_lang!r} is not one of {', '.join(_LANGUAGES)}")
+
+
+def _language(config: pytest.Config) -> str:
+    """--grader-lang, else the grader_lang ini key, else the locale's language."""
+    from grader.i18n import resolve_language
+
+    return resolve_language(config.getoption("grader_lang") or config.getini("grader_lang").strip() or None)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -118,7 +134,7 @@ class ExerciseItem(pytest.Item):
         from grader.session import grade_submission
 
         result = grade_submission(self.path, _sandbox(self.config), [self.exercise], only=(self.exercise.id,),
-                                  jobs=1)
+                                  jobs=1, lang=_language(self.config))
         exercise = result.exercises[0]
         if exercise.status != "passed":
             raise ExerciseFailed(exercise)
@@ -129,7 +145,8 @@ class ExerciseItem(pytest.Item):
         if isinstance(excinfo.value, ExerciseFailed):
             from grader.report.text import render_exercise
 
-            return render_exercise(excinfo.value.result, color=False, width=100).rstrip("\n")
+            return render_exercise(excinfo.value.result, color=False, width=100,
+                                   lang=_language(self.config)).rstrip("\n")
         if isinstance(excinfo.value, CheckError):
             return f"grader: {excinfo.value}"
         return super().repr_failure(excinfo, style)  # a grader bug: its traceback helps fix it

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+
+from grader.i18n import ENGLISH, N_, Translator
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 """Largest program we accept: a ``.py`` file, or the code extracted from a notebook."""
@@ -37,6 +39,30 @@ _ASSIGNED_ESCAPE = re.compile(r"[A-Za-z_]\w*(\s*,\s*[A-Za-z_]\w*)*\s*=\s*[%!]")
 
 class SubmissionError(Exception):
     """The hand-in cannot be read; the message is written for the student."""
+
+
+class Note(str):
+    """Something changed on the way (a skipped magic): its English text, able to say itself in any language.
+
+    The submission is read before anyone knows the language (a batch worker reads bytes), so a note
+    keeps its msgid and fields; ``text(tr)`` translates it (and any field that is itself a Note) when the
+    grader writes the result. As a ``str`` it is the English text.
+    """
+
+    template: str  # a msgid: an English str.format template
+    fields: dict[str, object]
+
+    def __new__(cls, template: str, fields: Mapping[str, object] | None = None) -> Note:
+        fields = dict(fields or {})
+        note = super().__new__(cls, ENGLISH(template, **fields))
+        note.template, note.fields = template, fields
+        return note
+
+    def __reduce__(self) -> tuple[type[Note], tuple[str, dict[str, object]]]:
+        return Note, (self.template, self.fields)
+
+    def text(self, tr: Translator = ENGLISH) -> str:
+        return tr(self.template, **{k: v.text(tr) if isinstance(v, Note) else v for k, v in self.fields.items()})
 
 
 @dataclass(frozen=True)
@@ -63,7 +89,7 @@ class Submission:
     kind: str  # "py" | "ipynb"
     source: str  # the program the sandbox executes
     cells: tuple[Cell, ...] = ()
-    notes: tuple[str, ...] = ()  # what was changed on the way, e.g. skipped IPython magics
+    notes: tuple[Note, ...] = ()  # what was changed on the way, e.g. skipped IPython magics
 
     def locate(self, line: int) -> str:
         """A line of ``source`` as the student would find it: "line 12" or "cell 4, line 2"."""
@@ -117,8 +143,8 @@ def combine_submissions(parts: list[Submission], path: Path) -> Submission:
         return parts[0]
     program: list[str] = []
     cells: list[Cell] = []
-    notes: list[str] = [f"graded {', '.join(p.name for p in parts)} together as one program, in this order "
-                        "(line numbers count in that program)"]
+    notes: list[Note] = [Note(N_("graded {files} together as one program, in this order (line numbers count "
+                                 "in that program)"), {"files": ", ".join(p.name for p in parts)})]
     for part in parts:
         program.append(f"# ---- {part.name} ----\n")
         offset = sum(text.count("\n") for text in program)
@@ -126,7 +152,7 @@ def combine_submissions(parts: list[Submission], path: Path) -> Submission:
         program.append(source)
         for cell in part.cells or (Cell(source, 1, 1),):
             cells.append(Cell(cell.source, cell.first_line + offset, len(cells) + 1))
-        notes += [f"{part.name}: {note}" for note in part.notes]
+        notes += [Note(N_("{file}: {note}"), {"file": part.name, "note": note}) for note in part.notes]
     source = "".join(program)
     if len(source.encode("utf-8")) > MAX_SOURCE_BYTES:
         raise SubmissionError(f"The code handed in is too large to grade (the limit is {_mib(MAX_SOURCE_BYTES)}).")
@@ -241,7 +267,7 @@ def _read_notebook(path: Path, text: str) -> Submission:
 
     cells: list[Cell] = []
     program: list[str] = []
-    notes: list[str] = []
+    notes: list[Note] = []
     for index, raw in enumerate(raw_cells, start=1):
         if raw.get("cell_type") != "code":
             continue
@@ -269,7 +295,7 @@ def _short(exc: Exception, limit: int = 160) -> str:
     return message if len(message) <= limit else message[: limit - 1] + "…"
 
 
-def _runnable_lines(lines: list[str], cell: int, notes: list[str]) -> list[str]:
+def _runnable_lines(lines: list[str], cell: int, notes: list[Note]) -> list[str]:
     """The cell's lines with IPython-only syntax turned into ``pass``; one output line per input line."""
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is not None and lines[first].startswith("%%"):
@@ -277,16 +303,16 @@ def _runnable_lines(lines: list[str], cell: int, notes: list[str]) -> list[str]:
         name = (magic[2:].split(maxsplit=1) or [""])[0]
         out = [*lines[:first], f"pass  # skipped: {magic}"]
         if name in _PYTHON_CELL_MAGICS:
-            notes.append(
-                f"cell {cell}, line {first + 1}: skipped cell magic `{magic}` (the cell's code still runs)"
-            )
+            notes.append(Note(N_("cell {cell}, line {line}: skipped cell magic `{magic}` (the cell's code still runs)"),
+                              {"cell": cell, "line": first + 1, "magic": magic}))
             return [*out, *_escape_lines(lines[first + 1 :], cell, first + 1, notes)]
-        notes.append(f"cell {cell}: skipped the whole cell, it runs the cell magic `{magic}`")
+        notes.append(Note(N_("cell {cell}: skipped the whole cell, it runs the cell magic `{magic}`"),
+                          {"cell": cell, "magic": magic}))
         return [*out, *("# " + line for line in lines[first + 1 :])]
     return _escape_lines(lines, cell, 0, notes)
 
 
-def _escape_lines(lines: list[str], cell: int, offset: int, notes: list[str]) -> list[str]:
+def _escape_lines(lines: list[str], cell: int, offset: int, notes: list[Note]) -> list[str]:
     out: list[str] = []
     state = _LexState()
     for number, line in enumerate(lines, start=offset + 1):
@@ -298,7 +324,8 @@ def _escape_lines(lines: list[str], cell: int, offset: int, notes: list[str]) ->
         statement = line.strip()
         indent = line[: len(line) - len(line.lstrip())]
         out.append(f"{indent}pass  # skipped: {statement}")
-        notes.append(f"cell {cell}, line {number}: skipped {kind} `{statement}`")
+        notes.append(Note(N_("cell {cell}, line {line}: skipped {kind} `{statement}`"),
+                          {"cell": cell, "line": number, "kind": Note(kind), "statement": statement}))
     return out
 
 
@@ -306,14 +333,14 @@ def _ipython_kind(line: str) -> str | None:
     """What IPython-only statement ``line`` is, if any; only asked for lines that start a statement."""
     statement = line.strip()
     if statement.startswith("%"):
-        return "IPython magic"
+        return N_("IPython magic")
     if statement.startswith("!"):
-        return "shell command"
+        return N_("shell command")
     if _HELP.fullmatch(statement):
-        return "help request"
+        return N_("help request")
     match = _ASSIGNED_ESCAPE.match(statement)
     if match:
-        return "IPython magic" if match.group(0).endswith("%") else "shell command"
+        return N_("IPython magic") if match.group(0).endswith("%") else N_("shell command")
     return None
 
 

@@ -25,6 +25,8 @@ from grader.i18n import CHECK_LABELS, LANGUAGES, LOCALE_DIR, locale_language, tr
 from grader.report.text import LABELS
 from grader.spec.model import localize
 
+pytest_plugins = ["pytester"]  # test_pytest_plugin_has_a_language_option
+
 TRANSLATED = [lang for lang in LANGUAGES if lang != "en"]
 Key = tuple[str | None, str]  # (msgctxt, msgid)
 
@@ -214,3 +216,55 @@ def test_check_follows_the_locale(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
     assert "u 没有被分离" in _check()[1]
     assert "u was not detached" in _check("--lang", "en")[1]  # --lang wins over the locale
+
+
+# --------------------------------------------------------------------------- the other report formats
+
+
+def _zh_result():
+    from grader.results import ExerciseResult, SubmissionResult
+    from grader.submission import Note
+
+    note = Note("cell {cell}, line {line}: skipped {kind} `{statement}`",
+                {"cell": 2, "line": 1, "kind": Note("shell command"), "statement": "!ls"})
+    exercise = ExerciseResult("detach", "分离计算", "failed", 4.0, 10.0, message="u 没有被分离", output="hi")
+    return SubmissionResult(submission="hw.py", score=4.0, max_score=10.0, exercises=[exercise],
+                            notes=[note.text(translator("zh"))], seed=0, lang="zh")
+
+
+def test_markdown_junit_gradescope_github_speak_chinese() -> None:
+    from grader.report.github import render_github
+    from grader.report.gradescope import render_gradescope
+    from grader.report.junit import render_junit
+    from grader.report.markdown import render_markdown
+
+    result = _zh_result()
+    markdown = render_markdown(result)
+    assert "0/1 个练习通过 · 得分 **4/10**" in markdown and "| 状态 | 练习 | 标题 | 得分 |" in markdown
+    assert "❌ 未通过" in markdown and "<summary>详情</summary>" in markdown
+    assert "第 2 个单元格第 1 行：跳过了 shell 命令 \\`\\!ls\\`" in markdown
+    assert "failed" not in markdown and "score" not in markdown
+    junit = render_junit(result)
+    assert "--- detach 的输出 ---" in junit and "✗ 未通过" in junit and 'type="failed"' in junit
+    document = json.loads(render_gradescope(result))
+    assert "0/1 个练习通过" in document["output"] and document["tests"][0]["status"] == "failed"
+    assert "未通过" in document["tests"][0]["output"]
+    assert "detach 未通过（4/10）：分离计算" in render_github(result)
+
+
+def test_dashboard_speaks_the_results_language() -> None:
+    from grader.report.dashboard import ClassStats, render_dashboard
+
+    stats = ClassStats([("detach", "分离计算")])
+    stats.add("ada", _zh_result().to_dict() if hasattr(_zh_result(), "to_dict") else {"lang": "zh", "score": 4,
+                                                                                         "max_score": 10})
+    page = render_dashboard(stats)
+    assert '<html lang="zh">' in page and "班级成绩" in page and "无法运行的提交" in page
+    assert "Class results" in render_dashboard(ClassStats([]))
+
+
+def test_pytest_plugin_has_a_language_option(pytester: pytest.Pytester) -> None:
+    assert "--grader-lang" in pytester.runpytest_inprocess("--help").stdout.str()
+    pytester.makeini("[pytest]\ngrader_lang = fr\n")
+    result = pytester.runpytest_inprocess()
+    assert result.ret != 0 and "grader_lang" in "\n".join(result.errlines + result.outlines)

@@ -10,6 +10,7 @@ import math
 import re
 from pathlib import PurePath
 
+from grader.i18n import Translator
 from grader.results import ExerciseResult, Mismatch, Values
 
 _ESCAPE_SEQUENCE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
@@ -92,3 +93,9 @@ def shown_positions(values: Values, total: int, worst: int | None, edge: int = 3
     if following < total:
         positions.append(None)
     return positions
+
+
+def say(tr: Translator, template: str, /, **fields: object) -> str:
+    """``tr(template, **fields)`` for a template looked up in a table of ``N_`` msgids: calling ``tr`` with
+    ``LABELS["key"]`` would make the extractor take the key for a message."""
+    return tr(template, **fields)

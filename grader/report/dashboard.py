@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+from grader.report.common import say
+from grader.i18n import LANGUAGES, N_, Translator, translator
+
 BINS = 10  # histogram of total/max in 10 % steps
 LISTED = 20  # slowest and failing submissions shown
 
@@ -28,12 +31,15 @@ class ClassStats:
     diagnoses: dict[str, Counter] = field(default_factory=dict)  # exercise id -> diagnosis code -> students
     examples: dict[tuple[str, str], str] = field(default_factory=dict)  # (exercise, code) -> first message
     slowest: list[tuple[float, str]] = field(default_factory=list)  # min-heap of (seconds, student)
-    failing: list[tuple[str, str]] = field(default_factory=list)  # (student, why), the first LISTED
+    failing: list[tuple[str, str, int]] = field(default_factory=list)  # (student, why, more), the first LISTED
     failing_count: int = 0
     absent: int = 0  # students of the student map with no hand-in (not in any tally above)
+    lang: str | None = None  # the course's language: that of the first result (grader/i18n.py)
 
     def add(self, student: str, result: dict[str, Any]) -> None:
         self.students += 1
+        if self.lang is None and result.get("lang") in LANGUAGES:
+            self.lang = result["lang"]
         maximum = float(result.get("max_score") or 0)
         percent = 100 * float(result.get("score") or 0) / maximum if maximum else 0.0
         self.total_percent += percent
@@ -54,7 +60,7 @@ class ClassStats:
         if errors:
             self.failing_count += 1
             if len(self.failing) < LISTED:
-                self.failing.append((student, errors[0] + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")))
+                self.failing.append((student, errors[0], len(errors) - 1))
 
     def observer(self, student: Any, result: dict[str, Any] | None) -> None:
         """For ``write_outputs``: called with each (Student, result) as the outputs stream past; None for a
@@ -65,20 +71,48 @@ class ClassStats:
             self.add(student.key, result)
 
 
-def render_dashboard(stats: ClassStats, *, title: str = "Class results") -> str:
+# The dashboard's words, in the course's language (the results'): grader/i18n.py.
+LABELS = {
+    "title": N_("Class results"),
+    "summary": N_("{students} submissions · mean score {mean} %"),
+    "absent": N_(" · {absent} students of the student map handed nothing in"),
+    "scores": N_("Scores"),
+    "exercises": N_("Exercises"),
+    "could_not_run": N_("Submissions that could not run"),
+    "slowest": N_("Slowest submissions"),
+    "bar_title": N_("{count} submissions"),
+    "histogram": N_("score histogram"),
+    "exercise": N_("exercise"),
+    "exercise_title": N_("title"),
+    "passed_full": N_("passed (full marks)"),
+    "no_mistakes": N_("No mistakes diagnosed."),
+    "common_diagnoses": N_("Most common diagnoses"),
+    "diagnosis": N_("diagnosis"),
+    "students": N_("students"),
+    "example": N_("example message"),
+    "none": N_("None."),
+    "and_more": N_("{why} (and {more} more)"),
+    "more_failing": N_("… and {more} more (see grades.csv)."),
+}
+
+
+def render_dashboard(stats: ClassStats, *, title: str | None = None, lang: str | None = None) -> str:
+    """The page, in ``lang`` (default: the language of the results it tallied, else English)."""
+    tr = translator(lang or stats.lang or "en")
+    title = title if title is not None else say(tr, LABELS["title"])
     mean = stats.total_percent / stats.students if stats.students else 0.0
-    parts = [_HEAD.format(title=escape(title)), f"<h1>{escape(title)}</h1>",
-             f"<p>{stats.students} submissions · mean score {mean:.1f} %"
-             + (f" · {stats.absent} students of the student map handed nothing in" if stats.absent else "") + "</p>",
-             "<h2>Scores</h2>", _histogram(stats.histogram),
-             "<h2>Exercises</h2>", _pass_rates(stats), _diagnoses(stats),
-             "<h2>Submissions that could not run</h2>", _failing(stats),
-             "<h2>Slowest submissions</h2>", _slowest(stats), "</main></body></html>\n"]
+    parts = [_HEAD.format(title=escape(title), lang=tr.lang), f"<h1>{escape(title)}</h1>",
+             "<p>" + escape(say(tr, LABELS["summary"], students=stats.students, mean=f"{mean:.1f}"))
+             + (escape(say(tr, LABELS["absent"], absent=stats.absent)) if stats.absent else "") + "</p>",
+             f"<h2>{escape(say(tr, LABELS['scores']))}</h2>", _histogram(stats.histogram, tr),
+             f"<h2>{escape(say(tr, LABELS['exercises']))}</h2>", _pass_rates(stats, tr), _diagnoses(stats, tr),
+             f"<h2>{escape(say(tr, LABELS['could_not_run']))}</h2>", _failing(stats, tr),
+             f"<h2>{escape(say(tr, LABELS['slowest']))}</h2>", _slowest(stats, tr), "</main></body></html>\n"]
     return "\n".join(parts)
 
 
 _HEAD = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="{lang}"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
@@ -92,7 +126,7 @@ svg text {{ font-size: 11px; fill: #444; }}
 </style></head><body><main>"""
 
 
-def _histogram(counts: list[int]) -> str:
+def _histogram(counts: list[int], tr: Translator) -> str:
     width, height, top = 600, 180, max(counts) or 1
     step = width / BINS
     bars = []
@@ -100,15 +134,15 @@ def _histogram(counts: list[int]) -> str:
         h = (height - 30) * count / top
         x = i * step
         bars.append(f'<rect class="bar" x="{x + 4:.1f}" y="{height - 20 - h:.1f}" width="{step - 8:.1f}" '
-                    f'height="{h:.1f}"><title>{count} submissions</title></rect>'
+                    f'height="{h:.1f}"><title>{escape(say(tr, LABELS["bar_title"], count=count))}</title></rect>'
                     f'<text x="{x + step / 2:.1f}" y="{height - 24 - h:.1f}" text-anchor="middle">{count}</text>'
                     f'<text x="{x + step / 2:.1f}" y="{height - 5}" text-anchor="middle">'
                     f'{i * 100 // BINS}–{(i + 1) * 100 // BINS}%</text>')
-    return (f'<svg role="img" aria-label="score histogram" width="{width}" height="{height}" '
+    return (f'<svg role="img" aria-label="{escape(say(tr, LABELS["histogram"]))}" width="{width}" height="{height}" '
             f'viewBox="0 0 {width} {height}">{"".join(bars)}</svg>')
 
 
-def _pass_rates(stats: ClassStats) -> str:
+def _pass_rates(stats: ClassStats, tr: Translator) -> str:
     rows = []
     for key, title in stats.exercises:
         rate = stats.passed[key] / stats.students if stats.students else 0.0
@@ -116,35 +150,36 @@ def _pass_rates(stats: ClassStats) -> str:
                f'<rect class="ok" width="{160 * rate:.1f}" height="12"/></svg>')
         rows.append(f"<tr><td>{escape(key)}</td><td>{escape(title)}</td><td>{bar}</td>"
                     f'<td class="n">{100 * rate:.0f} %</td><td class="n">{stats.passed[key]}/{stats.students}</td></tr>')
-    return ("<table><tr><th>exercise</th><th>title</th><th colspan=2>passed (full marks)</th><th></th></tr>"
-            + "".join(rows) + "</table>")
+    return (f"<table><tr><th>{escape(say(tr, LABELS['exercise']))}</th><th>{escape(say(tr, LABELS['exercise_title']))}</th>"
+            f"<th colspan=2>{escape(say(tr, LABELS['passed_full']))}</th><th></th></tr>" + "".join(rows) + "</table>")
 
 
-def _diagnoses(stats: ClassStats) -> str:
+def _diagnoses(stats: ClassStats, tr: Translator) -> str:
     rows = []
     for key, _ in stats.exercises:
         for code, count in sorted(stats.diagnoses.get(key, Counter()).items(), key=lambda kv: (-kv[1], kv[0]))[:3]:
             rows.append(f'<tr><td>{escape(key)}</td><td>{escape(code)}</td><td class="n">{count}</td>'
                         f"<td>{escape(stats.examples[(key, code)])}</td></tr>")
     if not rows:
-        return "<p>No mistakes diagnosed.</p>"
-    return ("<h3>Most common diagnoses</h3><table><tr><th>exercise</th><th>diagnosis</th><th>students</th>"
-            "<th>example message</th></tr>" + "".join(rows) + "</table>")
+        return f"<p>{escape(say(tr, LABELS['no_mistakes']))}</p>"
+    head = "".join(f"<th>{escape(say(tr, LABELS[key]))}</th>" for key in ("exercise", "diagnosis", "students", "example"))
+    return (f"<h3>{escape(say(tr, LABELS['common_diagnoses']))}</h3><table><tr>{head}</tr>" + "".join(rows) + "</table>")
 
 
 def _link(student: str) -> str:
     return f'<a href="feedback/{escape(student)}.html">{escape(student)}</a>'
 
 
-def _failing(stats: ClassStats) -> str:
+def _failing(stats: ClassStats, tr: Translator) -> str:
     if not stats.failing:
-        return "<p>None.</p>"
+        return f"<p>{escape(say(tr, LABELS['none']))}</p>"
     more = stats.failing_count - len(stats.failing)
-    rows = "".join(f"<tr><td>{_link(s)}</td><td>{escape(why)}</td></tr>" for s, why in stats.failing)
-    return f"<table>{rows}</table>" + (f"<p>… and {more} more (see grades.csv).</p>" if more > 0 else "")
+    rows = "".join(f"<tr><td>{_link(s)}</td><td>{escape(say(tr, LABELS['and_more'], why=why, more=n) if n else why)}</td></tr>"
+                   for s, why, n in stats.failing)
+    return f"<table>{rows}</table>" + (f"<p>{escape(say(tr, LABELS['more_failing'], more=more))}</p>" if more > 0 else "")
 
 
-def _slowest(stats: ClassStats) -> str:
+def _slowest(stats: ClassStats, tr: Translator) -> str:
     rows = "".join(f'<tr><td>{_link(s)}</td><td class="n">{seconds:.2f} s</td></tr>'
                    for seconds, s in sorted(stats.slowest, reverse=True))
-    return f"<table>{rows}</table>" if rows else "<p>None.</p>"
+    return f"<table>{rows}</table>" if rows else f"<p>{escape(say(tr, LABELS['none']))}</p>"

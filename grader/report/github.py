@@ -15,11 +15,24 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from grader.report.common import clean_text, headline, points, source_line
+from grader.i18n import N_, Translator, translator
+from grader.report.common import say, clean_text, headline, points, source_line
 from grader.report.markdown import render_markdown_many
+from grader.report.text import LABELS as TEXT_LABELS
 from grader.results import ExerciseResult, SubmissionResult
 
 MAX_ANNOTATIONS = 10  # per kind and step: GitHub's documented limit
+
+# The annotations' words, in the results' language (grader/i18n.py); the rest are text.LABELS.
+LABELS = {
+    "note_title": N_("grader note"),
+    "diagnosis_hint": N_(" (hint: {hint})"),
+    "title": N_("{exercise} {status} ({score}): {title}"),
+    "more_exercises": N_("{count} more exercises did not pass: {names}. The job summary lists them all."),
+    "more_exercises_title": N_("{count} more exercises did not pass"),
+    "more_notes": N_("{count} more notes: {names}. The job summary lists them all."),
+    "more_notes_title": N_("{count} more notes"),
+}
 
 
 def escape_data(text: str) -> str:
@@ -53,40 +66,44 @@ def render_github(result: SubmissionResult) -> str:
 
 def render_github_many(results: Sequence[SubmissionResult]) -> str:
     """Workflow commands for every exercise that did not pass and every note, then a score line."""
-    errors = [_exercise_annotation(r, e) for r in results for e in r.exercises if e.status != "passed"]
-    notices = [Annotation("notice", clean_text(note), file=r.submission, title="grader note",
+    tr = translator(results[0].lang if results else "en")
+    errors = [_exercise_annotation(r, e, tr) for r in results for e in r.exercises if e.status != "passed"]
+    notices = [Annotation("notice", clean_text(note), file=r.submission, title=say(tr, LABELS["note_title"]),
                            name=f"{r.submission}: {clean_text(note)[:60]}")
                 for r in results for note in r.notes]
-    lines = [a.command() for a in _capped(errors, "exercises did not pass")]
-    lines += [a.command() for a in _capped(notices, "notes")]
+    lines = [a.command() for a in _capped(errors, "more_exercises", tr)]
+    lines += [a.command() for a in _capped(notices, "more_notes", tr)]
     score = sum(r.score for r in results)
     max_score = sum(r.max_score for r in results)
     exercises = [e for r in results for e in r.exercises]
     passed = sum(e.status == "passed" for e in exercises)
-    lines.append(f"{passed}/{len(exercises)} exercises passed · score {points(score, max_score)}")
+    lines.append(say(tr, TEXT_LABELS["footer"], passed=passed, total=len(exercises), score=points(score, max_score)))
     return "\n".join(lines) + "\n"
 
 
-def _exercise_annotation(result: SubmissionResult, exercise: ExerciseResult) -> Annotation:
+def _exercise_annotation(result: SubmissionResult, exercise: ExerciseResult, tr: Translator) -> Annotation:
     body = [headline(exercise)]
     for diagnosis in exercise.diagnoses:
-        body.append(f"• {clean_text(diagnosis.message)}" + (f" (hint: {clean_text(diagnosis.hint)})"
+        body.append(f"• {clean_text(diagnosis.message)}" + (say(tr, LABELS["diagnosis_hint"], hint=clean_text(diagnosis.hint))
                                                              if diagnosis.hint else ""))
-    body += [f"hint: {clean_text(hint)}" for hint in exercise.hints[:2]]
-    title = f"{exercise.id} {exercise.status} ({points(exercise.score, exercise.max_score)}): {exercise.title}"
+    body += [say(tr, TEXT_LABELS["hint"]) + clean_text(hint) for hint in exercise.hints[:2]]
+    status = say(tr, TEXT_LABELS[exercise.status]) if exercise.status in ("passed", "failed", "error") else exercise.status
+    title = say(tr, LABELS["title"], exercise=exercise.id, status=status,
+               score=points(exercise.score, exercise.max_score), title=exercise.title)
     return Annotation("error", "\n".join(dict.fromkeys(body)), file=result.submission,
                       line=source_line(result.submission, exercise), title=clean_text(title), name=exercise.id)
 
 
-def _capped(annotations: list[Annotation], what: str) -> list[Annotation]:
-    """At most ``MAX_ANNOTATIONS``; the last one left says how many more there are."""
+def _capped(annotations: list[Annotation], what: str, tr: Translator) -> list[Annotation]:
+    """At most ``MAX_ANNOTATIONS``; the last one left says how many more there are (``what``: the key of
+    LABELS saying so, and ``what + "_title"`` its title)."""
     if len(annotations) <= MAX_ANNOTATIONS:
         return annotations
     kept = annotations[: MAX_ANNOTATIONS - 1]
     rest = annotations[MAX_ANNOTATIONS - 1:]
     names = "; ".join(a.name for a in rest)
-    summary = Annotation(rest[0].kind, f"{len(rest)} more {what}: {names}. The job summary lists them all.",
-                         title=f"{len(rest)} more {what}")
+    summary = Annotation(rest[0].kind, say(tr, LABELS[what], count=len(rest), names=names),
+                         title=say(tr, LABELS[what + "_title"], count=len(rest)))
     return [*kept, summary]
 
 

@@ -23,9 +23,18 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from grader.report.common import clean_text, points
-from grader.report.markdown import escape, render_exercise_markdown
+from grader.i18n import N_, translator
+from grader.report.common import say, clean_text, points
+from grader.report.markdown import escape, note_line, render_exercise_markdown
+from grader.report.text import LABELS as TEXT_LABELS
 from grader.results import SubmissionResult
+
+# Words a student reads on Gradescope besides the Markdown report (grader/i18n.py).
+LABELS = {
+    "hidden_name": N_("{exercise}: hidden checks"),
+    "hidden_output": N_("{passed}/{total} hidden trials passed. {message}"),
+    "could_not_grade": N_("The autograder could not grade this submission: {error}"),
+}
 
 HIDDEN_CHECK = "hidden"  # the check grader.batch.hidden adds to an exercise
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
@@ -43,6 +52,7 @@ def gradescope_document(result: SubmissionResult, options: GradescopeOptions = G
     for value in (options.visibility, options.stdout_visibility):
         if value not in VISIBILITIES:
             raise ValueError(f"visibility {value!r}: expected one of {', '.join(VISIBILITIES)}")
+    tr = translator(result.lang)
     tests = []
     for number, exercise in enumerate(result.exercises, 1):
         hidden = next((c for c in exercise.checks if c.name == HIDDEN_CHECK), None)
@@ -55,7 +65,7 @@ def gradescope_document(result: SubmissionResult, options: GradescopeOptions = G
             else "failed",
             "name": clean_text(f"{exercise.id}: {exercise.title}"),
             "number": str(number),
-            "output": render_exercise_markdown(exercise),
+            "output": render_exercise_markdown(exercise, lang=result.lang),
             "output_format": "md",
             "visibility": options.visibility,
         })
@@ -64,15 +74,17 @@ def gradescope_document(result: SubmissionResult, options: GradescopeOptions = G
                 "score": _finite(hidden.score),
                 "max_score": _finite(hidden.max_score),
                 "status": "passed" if hidden.passed == hidden.total else "failed",
-                "name": clean_text(f"{exercise.id}: hidden checks"),
+                "name": clean_text(say(tr, LABELS["hidden_name"], exercise=exercise.id)),
                 "number": f"{number}.h",
-                "output": escape(f"{hidden.passed}/{hidden.total} hidden trials passed. {hidden.message}"),
+                "output": escape(say(tr, LABELS["hidden_output"], passed=hidden.passed, total=hidden.total,
+                                    message=hidden.message).strip()),
                 "output_format": "md",
                 "visibility": "after_published",
             })
     passed = sum(e.status == "passed" for e in result.exercises)
-    summary = [f"{passed}/{len(result.exercises)} exercises passed · score **{points(result.score, result.max_score)}**"]
-    summary += [f"> **note:** {escape(note)}" for note in result.notes]
+    summary = [say(tr, TEXT_LABELS["footer"], passed=passed, total=len(result.exercises),
+                  score=f"**{points(result.score, result.max_score)}**")]
+    summary += [note_line(note, tr) for note in result.notes]
     return {
         "score": _finite(result.score),
         "execution_time": max(0, round(_finite(result.duration))),

@@ -25,12 +25,17 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import PurePath
 
-from grader.report.common import clean_text, headline, number
+from grader.i18n import N_, Translator, translator
+from grader.report.common import say, clean_text, headline, number
 from grader.report.text import render_exercise
 from grader.results import ExerciseResult, SubmissionResult
 
 # Characters XML 1.0 cannot hold at all, not even escaped (clean_text already replaced C0 controls).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+# Text a reader sees, in the result's language; element and attribute names and the failure ``type``
+# (a diagnosis code) are the format's and stay as they are.
+OUTPUT_HEADER = N_("--- output of {exercise} ---")
 
 
 def render_junit(result: SubmissionResult, *, timestamp: datetime | None = None) -> str:
@@ -73,25 +78,26 @@ def _suite(result: SubmissionResult, index: int, timestamp: str) -> ET.Element:
     for key, value in values:
         ET.SubElement(properties, "property", {"name": _xml(key), "value": _xml(value)})
     for exercise in result.exercises:
-        suite.append(_case(exercise, name))
-    ET.SubElement(suite, "system-out").text = _xml(_outputs(result.exercises))
+        suite.append(_case(exercise, name, result.lang))
+    ET.SubElement(suite, "system-out").text = _xml(_outputs(result.exercises, translator(result.lang)))
     ET.SubElement(suite, "system-err").text = ""
     return suite
 
 
-def _case(exercise: ExerciseResult, name: str) -> ET.Element:
+def _case(exercise: ExerciseResult, name: str, lang: str) -> ET.Element:
     case = ET.Element("testcase", {"name": _xml(exercise.id), "classname": name,
                                    "time": _seconds(exercise.duration)})
     if exercise.status != "passed":
         kind = "error" if exercise.status == "error" else "failure"
         problem = exercise.diagnoses[0].code if exercise.diagnoses else exercise.status
         element = ET.SubElement(case, kind, {"message": _xml(headline(exercise)), "type": _xml(problem)})
-        element.text = _xml(render_exercise(exercise, color=False, width=100))
+        element.text = _xml(render_exercise(exercise, color=False, width=100, lang=lang))
     return case
 
 
-def _outputs(exercises: list[ExerciseResult]) -> str:
-    return "".join(f"--- output of {e.id} ---\n{clean_text(e.output).rstrip()}\n" for e in exercises if e.output)
+def _outputs(exercises: list[ExerciseResult], tr: Translator) -> str:
+    return "".join(f"{tr(OUTPUT_HEADER, exercise=e.id)}\n{clean_text(e.output).rstrip()}\n"
+                   for e in exercises if e.output)
 
 
 def _xml(text: str) -> str:
