@@ -29,7 +29,7 @@ from grader.diagnose import (diagnose_calls, diagnose_error, diagnose_none, diag
 from grader.i18n import ENGLISH, Translator, check_label, translator
 from grader.results import CheckResult, Diagnosis, ExerciseResult, ReviewFlag, SubmissionResult, TrialOutcome
 from grader.sandbox.channel import TensorWriter
-from grader.sandbox.evidence import CallReport, RunEvidence, Tampering, split_run
+from grader.sandbox.evidence import CallReport, RunEvidence, RunStatus, Tampering, split_run
 from grader.sandbox.runner import Limits, Sandbox
 from grader.sandbox.zygote import EXIT_SANDBOX_FAILED
 from grader.spec.model import Exercise, Target, localize
@@ -106,7 +106,7 @@ def shared_limits(exercises: list[Exercise]) -> Limits:
                   output=sum(l.output for l in each), stages=tuple(l.time for l in each))
 
 
-def _run_failure(evidence: RunEvidence, limits: Limits, tr: Translator = ENGLISH) -> str | None:
+def _run_failure(evidence: RunStatus, limits: Limits, tr: Translator = ENGLISH) -> str | None:
     """Why the child stopped before finishing, in words a student understands."""
     if evidence.finished:
         return None

@@ -96,9 +96,9 @@ class Tampering:
 
 
 @dataclass
-class RunEvidence:
-    load: LoadReport | None
-    calls: dict[str, CallReport]
+class RunStatus:
+    """How a child's run (or its share for one exercise) ended: what every kind of evidence carries."""
+
     finished: bool
     timed_out: bool
     exit_code: int | None
@@ -107,6 +107,14 @@ class RunEvidence:
     output_truncated: bool
     wall: float
     tampering: list[Tampering] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class RunEvidence(RunStatus):
+    """Function mode: the submission's loading and each call of one exercise."""
+
+    load: LoadReport | None
+    calls: dict[str, CallReport]
 
 
 def _text(value: Any, default: str = "") -> str:

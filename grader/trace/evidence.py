@@ -7,13 +7,13 @@ malformed frame ends the parsing with ``channel_error`` set, keeping the cells p
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
 from grader.sandbox.channel import ChannelError, decode_tensor
-from grader.sandbox.evidence import CallReport, ErrorInfo, Tampering, _call, _error, _line, _shapes, _text
+from grader.sandbox.evidence import CallReport, ErrorInfo, RunStatus, Tampering, _call, _error, _line, _shapes, _text
 from grader.sandbox.runner import RunOutcome
 
 MAX_CELLS = 2000
@@ -73,19 +73,13 @@ class VersionCall:
     report: CallReport
 
 
-@dataclass
-class TraceEvidence:
+@dataclass(kw_only=True)
+class TraceEvidence(RunStatus):
+    """Trace mode: each cell's report and the versions of the learner's functions it defined."""
+
     cells: list[CellReport]
     calls: dict[str, list[VersionCall]]
     substituted: list[str]  # stand-ins the child used (matplotlib, d2l)
-    finished: bool
-    timed_out: bool
-    exit_code: int | None
-    channel_error: str | None
-    output: str
-    output_truncated: bool
-    wall: float
-    tampering: list[Tampering] = field(default_factory=list)
 
     @property
     def records(self) -> list[TraceRecord]:

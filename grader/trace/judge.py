@@ -365,7 +365,7 @@ def judge_trace(exercise: Exercise, reference: Reference, evidence: TraceEvidenc
                 limits: Limits) -> ExerciseResult:
     """Checks (one per expectation), diagnoses and score from a validated trace (pure: no processes)."""
     ctx = _Context(exercise, reference, evidence, submission)
-    failure = _run_failure(evidence, limits)  # type: ignore[arg-type]  # the same fields as RunEvidence
+    failure = _run_failure(evidence, limits)
     checks: list[CheckResult] = []
     diagnoses: list[Diagnosis] = []
     passed_ids: set[str] = set()
