@@ -30,6 +30,7 @@ from grader.i18n import ENGLISH, N_, Translator
 from grader.results import Diagnosis
 from grader.sandbox.evidence import CallReport, ErrorInfo
 from grader.spec.model import KnownMistake, Target
+from grader.syntax import syntax_tree
 
 
 @dataclass(frozen=True)
@@ -233,9 +234,8 @@ _NO_GRAD_NAMES = ("no_grad", "inference_mode")
 @lru_cache(maxsize=256)
 def function_facts(source: str, function: str) -> FunctionFacts:
     """Facts of the last top-level ``def function`` in ``source`` (empty when absent or unparsable)."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    tree = syntax_tree(source)
+    if tree is None:
         return FunctionFacts()
     defs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == function]
     if not defs:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import ast
 
+from grader.syntax import syntax_tree
+
 
 def static_uses(source: str, ops: list[str]) -> list[tuple[str, int]]:
     """(name, line) for every attribute or name in ``source`` matching a forbidden op (``cos``, ``cos_``)."""
     names = {op.split(".")[-1].rstrip("_") for op in ops}
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    tree = syntax_tree(source)
+    if tree is None:
         return []
     uses = []
     for node in ast.walk(tree):

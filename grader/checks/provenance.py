@@ -29,6 +29,8 @@ class Provenance:
 def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
     if a.shape != b.shape or a.is_complex() or b.is_complex():
         return False
+    if a.dtype == b.dtype and torch.equal(a, b):  # the usual case, autograd's own tensor: a tenth of the cost
+        return True
     a64, b64 = a.to(torch.float64), b.to(torch.float64)
     return bool(torch.allclose(a64, b64, rtol=_RTOL, atol=_ATOL, equal_nan=True))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 
 from grader.results import ReviewFlag
+from grader.syntax import syntax_tree
 
 # Module or attribute names whose mere use is worth a look, with what they allow.
 _NAMES = {
@@ -30,9 +31,8 @@ _NAMES = {
 
 def review(source: str) -> list[ReviewFlag]:
     """Every flag in ``source``, in line order (none for code that does not parse)."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    tree = syntax_tree(source)
+    if tree is None:
         return []
     flags: list[ReviewFlag] = []
 
@@ -87,9 +87,8 @@ def _rooted_at_torch(node: ast.AST) -> bool:
 
 def within_functions(source: str, names: list[str] | tuple[str, ...], flags: list[ReviewFlag]) -> list[ReviewFlag]:
     """The flags that lie inside the bodies of the named top-level functions (an exercise's own code)."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    tree = syntax_tree(source)
+    if tree is None:
         return []
     spans = [(node.lineno, node.end_lineno or node.lineno) for node in tree.body
              if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in names]
