@@ -35,9 +35,10 @@ def sandbox_overhead(runs: int, layers: tuple[str, ...] | None = None) -> list[f
 
     writer = TensorWriter()
     entry = writer.add(torch.arange(4.0))
-    header = {"source": "def f(x):\n    return x\n", "filename": "trivial.py", "inputs": [entry],
-              "exercises": [{"id": "trivial", "calls": [{"id": "0:f", "function": "f", "args": [0]}],
-                             "functions": ["f"], "forbidden": []}]}
+    header = {"inputs": [entry], "programs": [{
+        "source": "def f(x):\n    return x\n", "filename": "trivial.py",
+        "exercises": [{"id": "trivial", "calls": [{"id": "0:f", "function": "f", "args": [0]}],
+                       "functions": ["f"], "forbidden": []}]}]}
     times = []
     with Sandbox(layers=layers) as sandbox:
         sandbox.run(header, writer.body(), Limits(), filename="trivial.py")  # waits for the zygote

@@ -46,8 +46,8 @@ def main() -> None:
         submission = read_submission(args.submission)
         grader = Grader(sandbox)
         prepared = [(e, grader.prepare(e)[1]) for e in exercises]
-        tasks = [build_task([pair], submission) for pair in prepared]
-        merged = build_task(prepared, submission)
+        tasks = [build_task([(submission, [pair])]) for pair in prepared]
+        merged = build_task([(submission, prepared)])
         limits = Limits()
 
         def run(task: tuple[dict, bytes, dict]) -> None:

@@ -29,7 +29,7 @@ from grader.diagnose import (diagnose_calls, diagnose_error, diagnose_none, diag
 from grader.i18n import ENGLISH, Translator, check_label, translator
 from grader.results import CheckResult, Diagnosis, ExerciseResult, ReviewFlag, SubmissionResult, TrialOutcome
 from grader.sandbox.channel import TensorWriter
-from grader.sandbox.evidence import CallReport, RunEvidence, RunStatus, Tampering, split_run
+from grader.sandbox.evidence import CallReport, RunEvidence, RunStatus, Tampering, split_programs, split_run
 from grader.sandbox.runner import Limits, Sandbox
 from grader.sandbox.zygote import EXIT_SANDBOX_FAILED
 from grader.spec.model import Exercise, Target, localize
@@ -64,35 +64,40 @@ def call_id(trial_index: int, function: str) -> str:
     return f"{trial_index}:{function}"
 
 
-def build_task(exercises: list[tuple[Exercise, list[Trial]]], submission: Submission
-               ) -> tuple[dict, bytes, dict[str, list[str]]]:
-    """One child's task: the student's source, every trial's inputs as raw bytes, each exercise's calls.
+def build_task(programs: list[tuple[Submission, list[tuple[Exercise, list[Trial]]]]]
+               ) -> tuple[dict, bytes, list[dict[str, list[str]]]]:
+    """One child's task: each program's source and its exercises' calls, every trial's inputs as raw bytes.
 
-    Returns the header, the body and, per exercise id in run order, the ids of its calls.
+    Returns the header, the body and, per program in run order, its exercise ids (in run order) with
+    the ids of their calls.
     """
     writer = TensorWriter()
     entries: list[dict] = []
-    tasks: list[dict] = []
-    for exercise, trials in exercises:
-        calls: list[dict] = []
-        targeted = [f for f in exercise.functions if any(t.function == f.name for t in exercise.targets)]
-        for index, trial in enumerate(trials):
-            slots = {}
-            for name, tensor in trial.inputs.items():
-                slots[name] = len(entries)
-                entries.append(writer.add(tensor))
-            for function in targeted:
-                calls.append({"id": call_id(index, function.name), "function": function.name,
-                              "args": [slots[p] for p in function.params]})
-        forbidden_check = exercise.check("forbidden")
-        tasks.append({
-            "id": exercise.id,
-            "calls": calls,
-            "functions": list(exercise.function_names),
-            "forbidden": list(forbidden_check.option("ops", [])) if forbidden_check else [],  # type: ignore[arg-type]
-        })
-    header = {"source": submission.source, "filename": str(submission.path), "inputs": entries, "exercises": tasks}
-    return header, writer.body(), {t["id"]: [c["id"] for c in t["calls"]] for t in tasks}
+    header_programs: list[dict] = []
+    calls_by_program: list[dict[str, list[str]]] = []
+    for submission, exercises in programs:
+        tasks: list[dict] = []
+        for exercise, trials in exercises:
+            calls: list[dict] = []
+            targeted = [f for f in exercise.functions if any(t.function == f.name for t in exercise.targets)]
+            for index, trial in enumerate(trials):
+                slots = {}
+                for name, tensor in trial.inputs.items():
+                    slots[name] = len(entries)
+                    entries.append(writer.add(tensor))
+                for function in targeted:
+                    calls.append({"id": call_id(index, function.name), "function": function.name,
+                                  "args": [slots[p] for p in function.params]})
+            forbidden_check = exercise.check("forbidden")
+            tasks.append({
+                "id": exercise.id,
+                "calls": calls,
+                "functions": list(exercise.function_names),
+                "forbidden": list(forbidden_check.option("ops", [])) if forbidden_check else [],  # type: ignore[arg-type]
+            })
+        header_programs.append({"source": submission.source, "filename": str(submission.path), "exercises": tasks})
+        calls_by_program.append({t["id"]: [c["id"] for c in t["calls"]] for t in tasks})
+    return {"inputs": entries, "programs": header_programs}, writer.body(), calls_by_program
 
 
 def exercise_limits(exercise: Exercise) -> Limits:
@@ -162,64 +167,115 @@ class Grader:
 
     def grade(self, submission: Submission, exercises: Iterable[Exercise]) -> SubmissionResult:
         """Every exercise of a submission: ``jobs`` children at once, each serving a share of them."""
+        return self.grade_programs([(submission, list(exercises))])[0]
+
+    def grade_programs(self, programs: list[tuple[Submission, list[Exercise]]]) -> list[SubmissionResult]:
+        """Several programs, each with its own exercises (one student's files, graded separately),
+        sharing children: a child costs ~10 ms to start and load, a program in a child already running
+        costs its own code. ``jobs`` children at once, each serving a share of the function-mode
+        exercises; each program's trace-mode exercises share one child that runs its cells."""
         start = time.monotonic()
-        exercises = list(exercises)
-        traced = [e for e in exercises if e.mode == "trace"]  # one child runs the notebook for all of them
-        rest = [e for e in exercises if e.mode != "trace"]
-        shares = ([traced] if traced else []) + [rest[i::self.jobs] for i in range(min(self.jobs, len(rest)))]
-        graded: dict[str, ExerciseResult] = {}
-        with ThreadPoolExecutor(max_workers=max(1, len(shares))) as pool:
-            for part in pool.map(lambda share: self.grade_together(submission, share), shares):
-                graded.update(part)
-        results = [graded[e.id] for e in exercises]
-        return SubmissionResult(
-            submission=str(submission.path), score=round(sum(r.score for r in results), 6),
-            max_score=sum(r.max_score for r in results), exercises=results, notes=[_note_text(note, self.tr) for note in submission.notes],
-            review=review(submission.source),
-            seed=self.seed, grader_version=__version__, duration=time.monotonic() - start, lang=self.tr.lang)
+        units = [(index, submission, exercise) for index, (submission, exercises) in enumerate(programs)
+                 for exercise in exercises if exercise.mode != "trace"]
+        shares: list[Callable[[], dict[tuple[int, str], ExerciseResult]]] = [
+            functools.partial(self._grade_traced, index, submission, traced)
+            for index, (submission, exercises) in enumerate(programs)
+            if (traced := [e for e in exercises if e.mode == "trace"])]
+        shares += [functools.partial(self._grade_share, units[i::self.jobs]) for i in range(min(self.jobs, len(units)))]
+        graded: dict[tuple[int, str], ExerciseResult] = {}
+        if len(shares) == 1:  # the batch's usual case (one job per worker): no thread to start
+            graded.update(shares[0]())
+        else:
+            with ThreadPoolExecutor(max_workers=len(shares)) as pool:
+                for part in pool.map(lambda share: share(), shares):
+                    graded.update(part)
+        duration = time.monotonic() - start
+        submissions = []
+        for index, (submission, exercises) in enumerate(programs):
+            results = [graded[(index, e.id)] for e in exercises]
+            submissions.append(SubmissionResult(
+                submission=str(submission.path), score=round(sum(r.score for r in results), 6),
+                max_score=sum(r.max_score for r in results), exercises=results,
+                notes=[_note_text(note, self.tr) for note in submission.notes], review=review(submission.source),
+                seed=self.seed, grader_version=__version__, duration=duration, lang=self.tr.lang))
+        return submissions
 
     def grade_exercise(self, submission: Submission, exercise: Exercise) -> ExerciseResult:
         return self.grade_together(submission, [exercise])[exercise.id]
 
     def grade_together(self, submission: Submission, exercises: list[Exercise]) -> dict[str, ExerciseResult]:
-        """Several exercises in one child, which loads the submission once.
+        """Several exercises of one submission in one child, which loads the submission once.
 
         A child per submission costs a fifth of the CPU of a child per exercise
         (benchmarks/child_strategy.py). Isolation is kept where it matters: when the code kills its
         child (exit, crash, time or memory limit), that exercise fails with the reason and the ones it
         never reached get a fresh child.
         """
-        results: dict[str, ExerciseResult] = {}
-        exercises = [localize(e, self.tr.lang) for e in exercises]  # titles, prompts, hints, mistakes
         traced = [e for e in exercises if e.mode == "trace"]
-        if traced:  # trace mode (grader/trace/): the cells run once, each trace exercise is judged from that trace
-            from grader.trace.grade import grade_trace
+        graded = self._grade_traced(0, submission, traced) if traced else {}
+        graded.update(self._grade_share([(0, submission, e) for e in exercises if e.mode != "trace"]))
+        return {exercise_id: result for (_, exercise_id), result in graded.items()}
 
-            results.update(grade_trace(self, submission, traced))
-            exercises = [e for e in exercises if e.mode != "trace"]
-        pending: list[tuple[Exercise, Reference, list[Trial]]] = []
-        for exercise in exercises:
+    def _grade_traced(self, index: int, submission: Submission, exercises: list[Exercise]
+                      ) -> dict[tuple[int, str], ExerciseResult]:
+        """Trace mode (grader/trace/): the cells run once, each trace exercise is judged from that trace."""
+        from grader.trace.grade import grade_trace
+
+        localized = [localize(e, self.tr.lang) for e in exercises]
+        return {(index, exercise_id): result for exercise_id, result in grade_trace(self, submission, localized).items()}
+
+    def _grade_share(self, units: list[tuple[int, Submission, Exercise]]) -> dict[tuple[int, str], ExerciseResult]:
+        """Function-mode exercises of one or more programs (``index`` tells them apart) in one child;
+        the exercises a child never reached (it died in an earlier one) run again in a fresh child."""
+        results: dict[tuple[int, str], ExerciseResult] = {}
+        pending: list[_Unit] = []
+        for index, submission, exercise in units:
+            exercise = localize(exercise, self.tr.lang)  # titles, prompts, hints, mistakes
             try:
-                pending.append((exercise, *self.prepare(exercise)))
+                pending.append(_Unit(index, submission, exercise, *self.prepare(exercise)))
             except ReferenceError as exc:
-                results[exercise.id] = ExerciseResult(
+                results[(index, exercise.id)] = ExerciseResult(
                     exercise.id, exercise.title, "error", 0.0, exercise.points,
                     message=self.tr("this exercise's spec is broken (not your fault): {error}", error=exc))
         while pending:
-            header, body, calls = build_task([(e, trials) for e, _, trials in pending], submission)
-            outcome = self.sandbox.run(header, body, shared_limits([e for e, _, _ in pending]),
-                                       filename=str(submission.path))
-            evidence, rerun = split_run(outcome, calls)
-            for exercise, reference, trials in pending:
-                if exercise.id in evidence:
-                    judging = time.monotonic()
-                    limits = exercise_limits(exercise)
-                    run = _capped_output(evidence[exercise.id], limits.output)
-                    result = judge(exercise, reference, trials, run, submission, limits, self.tr)
-                    result.duration = run.wall + time.monotonic() - judging
-                    results[exercise.id] = result
-            pending = [p for p in pending if p[0].id in rerun]
+            groups = _by_program(pending)
+            header, body, calls = build_task([(g[0].submission, [(u.exercise, u.trials) for u in g]) for g in groups])
+            outcome = self.sandbox.run(header, body, shared_limits([u.exercise for u in pending]),
+                                       filename=str(pending[0].submission.path))
+            for group, part, program_calls in zip(groups, split_programs(outcome, calls), calls):
+                evidence, _ = split_run(part, program_calls)
+                for unit in group:
+                    if unit.exercise.id in evidence:
+                        judging = time.monotonic()
+                        limits = exercise_limits(unit.exercise)
+                        run = _capped_output(evidence[unit.exercise.id], limits.output)
+                        result = judge(unit.exercise, unit.reference, unit.trials, run, unit.submission, limits, self.tr)
+                        result.duration = run.wall + time.monotonic() - judging
+                        results[(unit.index, unit.exercise.id)] = result
+            pending = [u for u in pending if (u.index, u.exercise.id) not in results]
         return results
+
+
+@dataclass
+class _Unit:
+    """One exercise of one program, with what judging it needs."""
+
+    index: int
+    submission: Submission
+    exercise: Exercise
+    reference: Reference
+    trials: list[Trial]
+
+
+def _by_program(units: list[_Unit]) -> list[list[_Unit]]:
+    """Consecutive units of the same program, grouped: each group is one program of a task."""
+    groups: list[list[_Unit]] = []
+    for unit in units:
+        if groups and groups[-1][0].index == unit.index:
+            groups[-1].append(unit)
+        else:
+            groups.append([unit])
+    return groups
 
 
 def _capped_output(evidence: RunEvidence, cap: int) -> RunEvidence:

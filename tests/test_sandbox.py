@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import feedback_text, live_children
+from conftest import ROOT, feedback_text, live_children
 from grader.submission import read_submission
 
 GOOD_DOT = """
@@ -224,3 +224,44 @@ def grad_dot(x):
     second = _grade(tmp_path, grader_, catalog, body)
     assert first.score == second.score
     assert [c.trials for c in first.checks] == [c.trials for c in second.checks]
+
+
+def _programs(tmp_path, files: dict[str, str], catalog) -> list:
+    """One program per file, graded on the exercise it is named after (a folder hand-in's layout)."""
+    programs = []
+    for name, body in files.items():
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(body))
+        programs.append((read_submission(path), [catalog[path.stem]]))
+    return programs
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_several_programs_share_a_child_each_judged_on_its_own(tmp_path, sandbox, catalog, jobs):
+    from grader.grading import Grader
+
+    files = {"sum.py": "print('sum loading')\n" + GOOD_SUM,
+             "dot.py": "import os\nprint('dot loading', flush=True)\nos._exit(3)\n",
+             "detach.py": "print('detach loading')\n" + (ROOT / "solutions" / "autograd" / "detach.py").read_text()}
+    programs = _programs(tmp_path, files, catalog)
+    graded = Grader(sandbox, seed=0, jobs=jobs).grade_programs(programs)
+    by_id = {r.exercises[0].id: r.exercises[0] for r in graded}
+    assert [r.submission for r in graded] == [str(p.path) for p, _ in programs]
+    assert by_id["sum"].status == "passed" and by_id["detach"].status == "passed", feedback_text(by_id["detach"])
+    # The program that killed the child while loading costs only its own exercise, with the reason.
+    assert by_id["dot"].status == "error" and "status 3" in by_id["dot"].message
+    # Each program's output is its own: loading output is never attributed to another program.
+    assert by_id["sum"].output.startswith("sum loading") and "loading" not in by_id["sum"].output[12:]
+    assert by_id["detach"].output.startswith("detach loading") and "dot loading" not in by_id["detach"].output
+    alone = Grader(sandbox, seed=0, jobs=1).grade(*programs[2])
+    assert alone.score == graded[2].score and alone.exercises[0].message == by_id["detach"].message
+
+
+def test_a_program_that_patches_torch_is_distrusted_and_the_next_program_is_not(tmp_path, grader_, catalog):
+    patch = "import torch\ntorch.Tensor.sum = lambda self, *a, **k: self.abs().max()\n"
+    programs = _programs(tmp_path, {"sum.py": patch + GOOD_SUM, "dot.py": GOOD_DOT}, catalog)
+    from grader.grading import Grader
+
+    first, second = Grader(grader_.sandbox, seed=0, jobs=1).grade_programs(programs)
+    assert first.exercises[0].status != "passed" and "patched torch" in feedback_text(first.exercises[0])
+    assert second.exercises[0].status == "passed", feedback_text(second.exercises[0])

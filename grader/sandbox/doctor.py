@@ -104,9 +104,9 @@ def diagnose(sandbox: Sandbox) -> Diagnosis:
     outside = os.path.join(os.path.dirname(sandbox.workdir_root), f"grader-doctor-{os.getpid()}")
     source = _source(grader.__file__, os.getcwd(), os.getpid(), outside)
     calls = [{"id": f"0:{function}", "function": function, "args": []} for function, _, _ in PROBES]
-    header = {"source": source, "filename": "doctor.py", "inputs": [],
-              "exercises": [{"id": "doctor", "calls": calls, "functions": [f for f, _, _ in PROBES],
-                             "forbidden": []}]}
+    header = {"inputs": [], "programs": [{
+        "source": source, "filename": "doctor.py",
+        "exercises": [{"id": "doctor", "calls": calls, "functions": [f for f, _, _ in PROBES], "forbidden": []}]}]}
     outcome = sandbox.run(header, TensorWriter().body(), Limits(time=20.0), filename="doctor.py")
     reports = dict(line.split("\t", 1) for line in outcome.output.splitlines() if "\t" in line)
     attempts = []

@@ -222,7 +222,7 @@ def split_run(outcome: RunOutcome, exercises: dict[str, list[str]]) -> tuple[dic
     it never began, which deserve a fresh child. If it died before beginning any, each gets that failure.
     """
     load: LoadReport | None = None
-    load_mark = 0
+    load_mark = boundary = 0
     segments: dict[str, _Segment] = {}
     current: str | None = None
     loading_tampering: list[Tampering] = []
@@ -240,13 +240,15 @@ def split_run(outcome: RunOutcome, exercises: dict[str, list[str]]) -> tuple[dic
                     forbidden=_forbidden(frame.header.get("forbidden")),
                     defined=[d for d in defined if isinstance(d, str)] if isinstance(defined, list) else [],
                 )
-                load_mark = mark[0]
+                load_mark = boundary = mark[0]
             elif event == "begin" and current is None and load is not None:
                 exercise = frame.header.get("exercise")
                 if exercise not in exercises or exercise in segments:
                     raise ChannelError(f"unexpected exercise {exercise!r}")
                 current = str(exercise)
-                segments[current] = _Segment(begin=mark)
+                # Output is split at acknowledged marks only (load, each end): frames read together
+                # share one mark, so a begin's own mark can come after the output of the calls it opens.
+                segments[current] = _Segment(begin=(boundary, mark[1]))
             elif event == "call" and current is not None:
                 report = _call(frame.header, frame.body)
                 segment = segments[current]
@@ -254,6 +256,7 @@ def split_run(outcome: RunOutcome, exercises: dict[str, list[str]]) -> tuple[dic
                     segment.calls[report.id] = report
             elif event == "end" and current is not None and frame.header.get("exercise") == current:
                 segments[current].end = mark
+                boundary = mark[0]
                 current = None
             elif event == "done" and current is None:
                 pass
@@ -289,3 +292,37 @@ def split_run(outcome: RunOutcome, exercises: dict[str, list[str]]) -> tuple[dic
         )
     pending = [e for e in exercises if e not in evidence]
     return evidence, pending
+
+
+def split_programs(outcome: RunOutcome, programs: list[dict[str, list[str]]]) -> list[RunOutcome]:
+    """Cut a run that served several programs into one run per program, for ``split_run``.
+
+    ``programs`` lists, per program in run order, its exercise ids in run order. A program's part ends
+    with the ``end`` frame of its last exercise (the child waited for the grader's acknowledgement
+    there, so the output so far is all in); the next program's loading comes after. Only the programs
+    the child got to are returned (always the first): the last of them carries how the run ended, the
+    ones after it never loaded and deserve a fresh child.
+    """
+    parts: list[RunOutcome] = []
+    frame_start, output_start, time_start = 0, 0, outcome.started
+    for exercises in programs:
+        last = list(exercises)[-1] if exercises else None
+        stop = next((i for i in range(frame_start, len(outcome.frames))
+                     if outcome.frames[i].header.get("event") == "end"
+                     and outcome.frames[i].header.get("exercise") == last), None)
+        final = stop is None or len(parts) == len(programs) - 1
+        frame_stop = len(outcome.frames) if final else stop + 1
+        output_stop, time_stop = ((len(outcome.output_bytes), outcome.started + outcome.wall) if final
+                                  else outcome.marks[stop])
+        parts.append(RunOutcome(
+            frames=outcome.frames[frame_start:frame_stop],
+            marks=[(offset - output_start, moment) for offset, moment in outcome.marks[frame_start:frame_stop]],
+            output_bytes=outcome.output_bytes[output_start:output_stop],
+            output_truncated=outcome.output_truncated and output_stop >= len(outcome.output_bytes),
+            timed_out=outcome.timed_out and final, exit_code=outcome.exit_code if final else None,
+            channel_error=outcome.channel_error if final else None,
+            started=time_start, wall=max(0.0, time_stop - time_start)))
+        if final:
+            break
+        frame_start, output_start, time_start = frame_stop, output_stop, time_stop
+    return parts

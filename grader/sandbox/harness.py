@@ -364,32 +364,50 @@ def _op_names(ops: list[str]) -> frozenset[str]:
 
 
 def run_task(header: dict[str, Any], body: bytes, result_fd: int, ack_fd: int) -> None:
-    """Load the submission once, then run each exercise's calls, streaming a frame per step.
+    """Load each program of the task, then run its exercises' calls, streaming a frame per step.
 
-    After loading and after each exercise but the last, wait for the grader's acknowledgement on
-    ``ack_fd``: by then it has taken every byte of output written so far, so output is attributed to
-    loading or to the right exercise.
+    A task holds one or more programs (a student's files graded separately), each with its exercises;
+    the inputs are shared. Every program is loaded in a fresh namespace, after the previous one's
+    exercises, so its ``load`` frame and output follow theirs. After each load and after each exercise
+    but the last, wait for the grader's acknowledgement on ``ack_fd``: by then it has taken every byte of
+    output written so far, so output is attributed to the right program's loading or exercise.
     """
-    filename = header["filename"]
-    exercises = header["exercises"]
+    programs = header["programs"]
     inputs = [decode_tensor(entry, body) for entry in header["inputs"]]
     install_autograd_recorder()
-    # Forbidden operations are traced while loading too (any exercise's), and per exercise in its calls.
-    every_forbidden = _op_names([op for e in exercises for op in e.get("forbidden", [])])
-    _State.forbidden = every_forbidden
+    every = [e for program in programs for e in program["exercises"]]
+    # Forbidden operations are traced while loading too (any of the program's exercises'), and per
+    # exercise in its calls.
+    every_forbidden = _op_names([op for e in every for op in e.get("forbidden", [])])
     _trap_forbidden(every_forbidden)
     mode = _ForbiddenOps() if every_forbidden else None
-    _State.filename, _State.result_fd = filename, result_fd
+    _State.result_fd = result_fd
     _State.torch_snapshot = _snapshot_torch()  # after the grader's own traps, before any student line
+    last = every[-1] if every else None
+    for program in programs:
+        namespace = _load_program(program, mode)
+        os.read(ack_fd, 1)  # what loading printed is in before any exercise prints (see the docstring)
+        for exercise in program["exercises"]:
+            _run_exercise(exercise, namespace, inputs, program["filename"], mode)
+            if exercise is not last:
+                os.read(ack_fd, 1)
+    write_frame(result_fd, {"event": "done"})
 
+
+def _load_program(program: dict[str, Any], mode: TorchFunctionMode | None) -> dict[str, Any]:
+    """Run a program's top level in a fresh namespace and send its ``load`` frame."""
+    filename = program["filename"]
+    exercises = program["exercises"]
+    _State.filename = filename
+    _State.forbidden = _op_names([op for e in exercises for op in e.get("forbidden", [])])
     seed_everything("load")
     namespace: dict[str, Any] = {"__name__": "submission", "__file__": filename, "__builtins__": builtins}
     evidence = CallEvidence(filename)
     _State.evidence = evidence
     load: dict[str, Any] = {"event": "load", "error": None}
     try:
-        code = compile(header["source"], filename, "exec")
-        if mode is not None:
+        code = compile(program["source"], filename, "exec")
+        if mode is not None and _State.forbidden:
             with mode:
                 exec(code, namespace)
         else:
@@ -403,21 +421,20 @@ def run_task(header: dict[str, Any], body: bytes, result_fd: int, ack_fd: int) -
     wanted = {name for e in exercises for name in e.get("functions", [])}
     load["defined"] = sorted(name for name in wanted if callable(namespace.get(name)))
     _flush_student_output()
-    write_frame(result_fd, load)
-    os.read(ack_fd, 1)  # what loading printed is in before any exercise prints (see run_task's docstring)
+    write_frame(_State.result_fd, load)
+    return namespace
 
-    for exercise in exercises:
-        _State.exercise = exercise["id"]
-        write_frame(result_fd, {"event": "begin", "exercise": exercise["id"]})
-        _State.forbidden = _op_names(exercise.get("forbidden", []))
-        for call in exercise["calls"]:
-            frame, payload = _run_call(call, namespace, inputs, filename, mode if _State.forbidden else None)
-            _flush_student_output()
-            write_frame(result_fd, frame, payload)
-        write_frame(result_fd, {"event": "end", "exercise": exercise["id"]})
-        if exercise is not exercises[-1]:
-            os.read(ack_fd, 1)
-    write_frame(result_fd, {"event": "done"})
+
+def _run_exercise(exercise: dict[str, Any], namespace: dict[str, Any], inputs: list[torch.Tensor], filename: str,
+                  mode: TorchFunctionMode | None) -> None:
+    _State.exercise = exercise["id"]
+    write_frame(_State.result_fd, {"event": "begin", "exercise": exercise["id"]})
+    _State.forbidden = _op_names(exercise.get("forbidden", []))
+    for call in exercise["calls"]:
+        frame, payload = _run_call(call, namespace, inputs, filename, mode if _State.forbidden else None)
+        _flush_student_output()
+        write_frame(_State.result_fd, frame, payload)
+    write_frame(_State.result_fd, {"event": "end", "exercise": exercise["id"]})
 
 
 def _run_call(call: dict[str, Any], namespace: dict[str, Any], inputs: list[torch.Tensor], filename: str,
@@ -486,14 +503,21 @@ def seed_everything(key: str) -> None:
 def _check_torch(snapshot: dict[str, Any]) -> None:
     """Patching torch is tampering (reported); the originals are put back for the calls that follow."""
     now = _snapshot_torch()
-    if now == snapshot:
+    if now == snapshot or not snapshot:  # no baseline yet: nothing to compare with
         return
-    for key, original in snapshot.items():  # new attributes may be torch's own lazy set-up: only changes count
+    for key, original in snapshot.items():
         if now.get(key, _MISSING) is original:
             continue
         _report_tampering(f"patched torch.{key}")
         owner, name = (torch.Tensor, key[7:]) if key.startswith("Tensor.") else (torch.autograd, key[9:])
         setattr(owner, name, original)
+    # New attributes may be torch's own lazy set-up; one that hides a method of the C tensor type
+    # (``torch.Tensor.sum = ...``) is a patch.
+    for key in now.keys() - snapshot.keys():
+        name = key[7:]
+        if key.startswith("Tensor.") and hasattr(torch._C.TensorBase, name):
+            _report_tampering(f"patched torch.{key}")
+            delattr(torch.Tensor, name)
 
 
 _MISSING = object()

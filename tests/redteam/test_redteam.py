@@ -27,6 +27,8 @@ ATTACKS = Path(__file__).resolve().parent / "attacks"
 TIME_LIMIT = 2.0  # seconds per exercise: attacks that hang cost this much
 OTHERS = ("sum", "square_vjp")
 # Correct answers to OTHERS, appended to every attack file whose header does not say "others: failed".
+# "others: distrusted": an attack at the file's top level taints every exercise of the file, so the correct
+# answers appended must not pass and must say why.
 CORRECT_OTHERS = """
 
 def grad_sum(x):
@@ -95,7 +97,7 @@ def test_attack_is_contained(path: Path, tmp_path: Path, sandbox, grader_, catal
     source = path.read_text()
     constants = f"REPO = {str(ROOT)!r}\nSUBMISSIONS = {str(submissions)!r}\n"
     submission_file = student / "solution.py"
-    submission_file.write_text(constants + source + (CORRECT_OTHERS if attack.others == "graded" else ""))
+    submission_file.write_text(constants + source + (CORRECT_OTHERS if attack.others != "failed" else ""))
 
     exercises = [replace(catalog[i], limits=replace(catalog[i].limits, time=TIME_LIMIT))
                  for i in (attack.target, *OTHERS)]
@@ -115,6 +117,8 @@ def test_attack_is_contained(path: Path, tmp_path: Path, sandbox, grader_, catal
         if attack.others == "graded":
             assert results[other].status == "passed", f"{other} suffered from {attack.what}:\n" + \
                 feedback_text(results[other])
+        elif attack.others == "distrusted":
+            assert results[other].status != "passed" and "not trusted" in feedback_text(results[other])
         else:
             assert results[other].status != "passed"
 

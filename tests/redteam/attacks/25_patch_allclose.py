@@ -1,6 +1,7 @@
 # attack: patch torch.allclose and Tensor.__eq__ to always agree
 # target: dot
 # expect: expected
+# others: distrusted
 import torch
 
 torch.allclose = lambda *args, **kwargs: True
