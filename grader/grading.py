@@ -26,14 +26,15 @@ from grader.checks.review import review as _review_source, within_functions
 from grader.checks.reference import Reference, ReferenceError
 from grader.diagnose import (diagnose_calls, diagnose_error, diagnose_none, diagnose_provenance, diagnose_value,
                              function_facts, prune)
-from grader.i18n import ENGLISH, Translator, check_label, translator
+from grader.i18n import ENGLISH, Translator, check_label, localized, translator
 from grader.results import CheckResult, Diagnosis, ExerciseResult, ReviewFlag, SubmissionResult, TrialOutcome
 from grader.sandbox.channel import TensorWriter
-from grader.sandbox.evidence import CallReport, RunEvidence, RunStatus, Tampering, split_programs, split_run
+from grader.sandbox.evidence import (CallReport, RunEvidence, RunStatus, Tampering, before, protocol_violation,
+                                     split_programs, split_run)
 from grader.sandbox.runner import Limits, Sandbox
 from grader.sandbox.zygote import EXIT_SANDBOX_FAILED
 from grader.spec.model import Exercise, Target, localize
-from grader.submission import Note, Submission
+from grader.submission import Submission
 from grader.trials import Trial, make_trials
 
 _FLOATING = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
@@ -119,7 +120,7 @@ def _run_failure(evidence: RunStatus, limits: Limits, tr: Translator = ENGLISH) 
         return tr("time limit: the code did not finish within {seconds} s (an infinite loop, or input()?)",
                   seconds=f"{limits.time:g}")
     if evidence.channel_error:
-        return evidence.channel_error  # the sandbox's own words on a broken result channel (English only)
+        return localized(evidence.channel_error, tr)  # a Message, when the grader worded it
     code = evidence.exit_code
     if code is None:
         return tr("the code's process stopped unexpectedly")
@@ -183,8 +184,9 @@ class Grader:
             if (traced := [e for e in exercises if e.mode == "trace"])]
         shares += [functools.partial(self._grade_share, units[i::self.jobs]) for i in range(min(self.jobs, len(units)))]
         graded: dict[tuple[int, str], ExerciseResult] = {}
-        if len(shares) == 1:  # the batch's usual case (one job per worker): no thread to start
-            graded.update(shares[0]())
+        if len(shares) <= 1:  # the batch's usual case (one job per worker): no thread to start
+            for share in shares:
+                graded.update(share())
         else:
             with ThreadPoolExecutor(max_workers=len(shares)) as pool:
                 for part in pool.map(lambda share: share(), shares):
@@ -196,7 +198,7 @@ class Grader:
             submissions.append(SubmissionResult(
                 submission=str(submission.path), score=round(sum(r.score for r in results), 6),
                 max_score=sum(r.max_score for r in results), exercises=results,
-                notes=[_note_text(note, self.tr) for note in submission.notes], review=review(submission.source),
+                notes=[localized(note, self.tr) for note in submission.notes], review=review(submission.source),
                 seed=self.seed, grader_version=__version__, duration=duration, lang=self.tr.lang))
         return submissions
 
@@ -221,8 +223,8 @@ class Grader:
         """Trace mode (grader/trace/): the cells run once, each trace exercise is judged from that trace."""
         from grader.trace.grade import grade_trace
 
-        localized = [localize(e, self.tr.lang) for e in exercises]
-        return {(index, exercise_id): result for exercise_id, result in grade_trace(self, submission, localized).items()}
+        translated = [localize(e, self.tr.lang) for e in exercises]
+        return {(index, exercise_id): result for exercise_id, result in grade_trace(self, submission, translated).items()}
 
     def _grade_share(self, units: list[tuple[int, Submission, Exercise]]) -> dict[tuple[int, str], ExerciseResult]:
         """Function-mode exercises of one or more programs (``index`` tells them apart) in one child;
@@ -242,13 +244,19 @@ class Grader:
             header, body, calls = build_task([(g[0].submission, [(u.exercise, u.trials) for u in g]) for g in groups])
             outcome = self.sandbox.run(header, body, shared_limits([u.exercise for u in pending]),
                                        filename=str(pending[0].submission.path))
+            forged = protocol_violation(outcome, calls)
+            if forged is not None:  # exercises begun before it are untrusted, the others get a fresh child
+                outcome = before(outcome, forged.index)
             for group, part, program_calls in zip(groups, split_programs(outcome, calls), calls):
                 evidence, _ = split_run(part, program_calls)
                 for unit in group:
                     if unit.exercise.id in evidence:
                         judging = time.monotonic()
                         limits = exercise_limits(unit.exercise)
-                        run = _capped_output(evidence[unit.exercise.id], limits.output)
+                        run = evidence[unit.exercise.id]
+                        if forged is not None:
+                            run = _untrusted(run, forged.frame, self.tr)
+                        run = _capped_output(run, limits.output)
                         result = judge(unit.exercise, unit.reference, unit.trials, run, unit.submission, limits, self.tr)
                         result.duration = run.wall + time.monotonic() - judging
                         results[(unit.index, unit.exercise.id)] = result
@@ -276,6 +284,15 @@ def _by_program(units: list[_Unit]) -> list[list[_Unit]]:
         else:
             groups.append([unit])
     return groups
+
+
+def _untrusted(evidence: RunEvidence, forged: str, tr: Translator) -> RunEvidence:
+    """Evidence from a child whose result channel carried frames the harness did not write: every
+    exercise that child got to fails with the reason (its answers, records and reports may be forged)."""
+    message = tr("the code wrote on the grader's result channel ({frame}): nothing its process reported "
+                 "can be trusted", frame=forged)
+    return replace(evidence, finished=False, channel_error=message,
+                   calls={call: CallReport(id=call, status="not_run") for call in evidence.calls})
 
 
 def _capped_output(evidence: RunEvidence, cap: int) -> RunEvidence:
@@ -524,11 +541,6 @@ def _distrust(tally: _Tally, tampering: list[Tampering], diagnoses: list[Diagnos
         "tampering", tr("your code {what}", what=first.what),
         tr("Solve the exercise with autograd alone: code that inspects or patches the grader's machinery "
            "fails the autograd and forbidden-operation checks."), first.line))
-
-
-def _note_text(note: str, tr: Translator) -> str:
-    """A note of the submission in the result's language (a plain string stays as it is)."""
-    return note.text(tr) if isinstance(note, Note) else note
 
 
 def _summary(name: str, outcomes: list[TrialOutcome], tr: Translator = ENGLISH) -> str:

@@ -8,7 +8,9 @@ msgids are the English text, so ``--lang en`` output is the code's strings uncha
 
 The language is not global state: a ``Translator`` is made from ``--lang`` (or the locale) and handed
 to the grader, which writes results in that language and records it in ``SubmissionResult.lang``; the
-renderers translate their labels with the result's language.
+renderers translate their labels with the result's language. Text worded before a translator exists (a
+submission's notes and ``SubmissionError``, a broken result channel, a batch row's reason) is a ``Message``:
+English as a ``str``, translated by whoever writes it into a result.
 
 Adding a language (say ``ja``): add it to ``LANGUAGES`` (and to ``lang`` in grader/results.schema.json);
 ``scripts/update-translations --init ja`` creates grader/locale/ja/LC_MESSAGES/grader.po; translate every
@@ -74,6 +76,36 @@ def translator(lang: str = DEFAULT_LANGUAGE) -> Translator:
 
 
 ENGLISH = translator(DEFAULT_LANGUAGE)  # the default of library calls made without a language
+
+
+class Message(str):
+    """A message worded before anyone knows the language: its English text, able to say itself in any.
+
+    A submission is read, a sandbox's result parsed and a hand-in discovered before (or without) the
+    grader's ``Translator``, so such text keeps its msgid and fields; ``text(tr)`` translates it (and any
+    field that is itself a Message) where the result is written. As a ``str`` it is the English text.
+    """
+
+    template: str  # a msgid: an English str.format template
+    fields: dict[str, object]
+
+    def __new__(cls, template: str, fields: Mapping[str, object] | None = None) -> Message:
+        fields = dict(fields or {})
+        message = super().__new__(cls, ENGLISH(template, **fields))
+        message.template, message.fields = template, fields
+        return message
+
+    def __reduce__(self) -> tuple[type[Message], tuple[str, dict[str, object]]]:
+        return type(self), (self.template, self.fields)
+
+    def text(self, tr: Translator = ENGLISH) -> str:
+        return tr(self.template, **{k: v.text(tr) if isinstance(v, Message) else v for k, v in self.fields.items()})
+
+
+def localized(text: str, tr: Translator) -> str:
+    """``text`` in ``tr``'s language when it is a Message; any other str is already worded (or is the
+    student's own), so it is kept as it is."""
+    return text.text(tr) if isinstance(text, Message) else text
 
 
 def locale_language(environ: Mapping[str, str] | None = None) -> str:

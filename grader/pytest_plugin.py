@@ -107,14 +107,22 @@ class SubmissionFile(pytest.File):
         from grader.session import CheckError, load_exercises
         from grader.submission import SubmissionError, read_submission
 
+        from grader.i18n import translator
+        from grader.spec.model import localize
+
         _sandbox(self.config)  # before the catalog is read: see the module's docstring
+        tr = translator(_language(self.config))
         try:
             _, exercises = load_exercises(_catalog_dir(self.config))
             chosen, _ = select(exercises, (), read_submission(self.path).path.stem)
-        except (CheckError, SubmissionError, SelectionError) as exc:
+        except SubmissionError as exc:  # the student's file: they read why, in their language
+            raise self.CollectError(f"grader: {exc.text(tr)}") from None
+        except (CheckError, SelectionError) as exc:  # the repository's configuration
             raise self.CollectError(f"grader: {exc}") from None
         for exercise in chosen:
-            yield ExerciseItem.from_parent(self, name=exercise.id, exercise=exercise)
+            title = localize(exercise, tr.lang).title
+            yield ExerciseItem.from_parent(self, name=exercise.id, exercise=exercise,
+                                           title=f"{exercise.id}{tr(': ')}{title}")
 
 
 class ExerciseFailed(Exception):
@@ -126,9 +134,10 @@ class ExerciseFailed(Exception):
 
 
 class ExerciseItem(pytest.Item):
-    def __init__(self, *, exercise: Any, **kwargs: Any) -> None:
+    def __init__(self, *, exercise: Any, title: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.exercise = exercise
+        self.title = title  # "detach: Detaching computation", in the feedback's language
 
     def runtest(self) -> None:
         from grader.session import grade_submission
@@ -152,4 +161,4 @@ class ExerciseItem(pytest.Item):
         return super().repr_failure(excinfo, style)  # a grader bug: its traceback helps fix it
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, f"{self.exercise.id}: {self.exercise.title}"
+        return self.path, None, self.title

@@ -43,17 +43,18 @@ def grade_submission(path: Path, sandbox: Sandbox, exercises: list[Exercise], *,
     from grader.i18n import translator
     from grader.trace.mode import choose_mode
 
+    tr = translator(lang)
     try:
         submission = read_submission(path)
     except SubmissionError as exc:
-        raise CheckError(str(exc)) from None
+        raise CheckError(exc.text(tr)) from None  # the student reads why their file was refused
     try:
-        chosen, note = select(exercises, only, submission.path.stem, translator(lang))
+        chosen, note = select(exercises, only, submission.path.stem, tr)
     except SelectionError as exc:
         raise CheckError(str(exc)) from None
     mode_notes: list[str] = []
     if not only and note is None:  # nothing named: function or trace mode, from what the file defines
-        chosen, mode_notes = choose_mode(submission, exercises, chosen, translator(lang))
+        chosen, mode_notes = choose_mode(submission, exercises, chosen, tr)
     result = Grader(sandbox, seed=seed, jobs=jobs, lang=lang).grade(submission, chosen)
     result.submission = str(path)
     result.notes[:0] = [*([note] if note else []), *mode_notes]

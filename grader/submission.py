@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader.i18n import ENGLISH, N_, Translator
+from grader.i18n import ENGLISH, N_, Message, Translator
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 """Largest program we accept: a ``.py`` file, or the code extracted from a notebook."""
@@ -26,6 +26,7 @@ MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024
 """Largest ``.ipynb`` file: larger than ``MAX_SOURCE_BYTES`` because saved plots live in the file."""
 
 SUFFIXES = (".py", ".ipynb")
+UNREADABLE = N_("{file} could not be read: {error}.")  # also a batch's file the main process could not read
 
 # Cell magics whose body is ordinary Python that IPython runs: the body is kept, only the magic line
 # is skipped. Skipping a `%%time` cell wholesale would silently drop the student's definitions.
@@ -38,31 +39,24 @@ _ASSIGNED_ESCAPE = re.compile(r"[A-Za-z_]\w*(\s*,\s*[A-Za-z_]\w*)*\s*=\s*[%!]")
 
 
 class SubmissionError(Exception):
-    """The hand-in cannot be read; the message is written for the student."""
+    """The hand-in cannot be read; the message is written for the student.
 
-
-class Note(str):
-    """Something changed on the way (a skipped magic): its English text, able to say itself in any language.
-
-    The submission is read before anyone knows the language (a batch worker reads bytes), so a note
-    keeps its msgid and fields; ``text(tr)`` translates it (and any field that is itself a Note) when the
-    grader writes the result. As a ``str`` it is the English text.
+    It is raised before the language is known (a batch worker reads bytes), so it keeps its msgid and
+    fields: ``text(tr)`` is the message in the caller's language, ``str(exc)`` the English text.
     """
 
-    template: str  # a msgid: an English str.format template
-    fields: dict[str, object]
+    def __init__(self, template: str, fields: Mapping[str, object] | None = None) -> None:
+        super().__init__(template, dict(fields or {}))  # args rebuild it when pickled
+        self.message = Message(template, fields)
 
-    def __new__(cls, template: str, fields: Mapping[str, object] | None = None) -> Note:
-        fields = dict(fields or {})
-        note = super().__new__(cls, ENGLISH(template, **fields))
-        note.template, note.fields = template, fields
-        return note
-
-    def __reduce__(self) -> tuple[type[Note], tuple[str, dict[str, object]]]:
-        return Note, (self.template, self.fields)
+    def __str__(self) -> str:
+        return str(self.message)
 
     def text(self, tr: Translator = ENGLISH) -> str:
-        return tr(self.template, **{k: v.text(tr) if isinstance(v, Note) else v for k, v in self.fields.items()})
+        return self.message.text(tr)
+
+
+Note = Message  # something changed on the way (a skipped magic), said in the result's language
 
 
 @dataclass(frozen=True)
@@ -91,13 +85,13 @@ class Submission:
     cells: tuple[Cell, ...] = ()
     notes: tuple[Note, ...] = ()  # what was changed on the way, e.g. skipped IPython magics
 
-    def locate(self, line: int) -> str:
+    def locate(self, line: int, tr: Translator = ENGLISH) -> str:
         """A line of ``source`` as the student would find it: "line 12" or "cell 4, line 2"."""
         if self.kind == "ipynb":
             for cell in self.cells:
                 if cell.contains(line):
-                    return f"cell {cell.index}, line {line - cell.first_line + 1}"
-        return f"line {line}"
+                    return tr("cell {cell}, line {line}", cell=cell.index, line=line - cell.first_line + 1)
+        return tr("line {line}", line=line)
 
 
 def read_submission(path: Path) -> Submission:
@@ -106,7 +100,7 @@ def read_submission(path: Path) -> Submission:
     if path.is_dir():
         path = _single_file_in(path)
     elif not path.exists():
-        raise SubmissionError(f"{path} does not exist.")
+        raise SubmissionError(N_("{path} does not exist."), {"path": path})
     return submission_from_bytes(_read_bytes(path, _limit_for(path)), path)
 
 
@@ -115,7 +109,8 @@ def submission_from_bytes(data: bytes, path: Path) -> Submission:
     path = Path(path)
     limit = _limit_for(path)
     if len(data) > limit:
-        raise SubmissionError(f"{path.name} is too large to grade ({_mib(len(data))}; the limit is {_mib(limit)}).")
+        raise SubmissionError(N_("{file} is too large to grade ({size}; the limit is {limit})."),
+                              {"file": path.name, "size": _mib(len(data)), "limit": _mib(limit)})
     text = _decode(data, path.name)
     if path.suffix.lower() == ".py":
         return Submission(path, path.name, "py", text, tuple(_py_cells(text)))
@@ -126,10 +121,8 @@ def _limit_for(path: Path) -> int:
     """Largest accepted file for this suffix; anything but .py/.ipynb is refused with a reason."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise SubmissionError(
-            f"{path.name} is neither a Python file (.py) nor a Jupyter notebook (.ipynb); "
-            "hand in one of those."
-        )
+        raise SubmissionError(N_("{file} is neither a Python file (.py) nor a Jupyter notebook (.ipynb); "
+                                 "hand in one of those."), {"file": path.name})
     return MAX_NOTEBOOK_BYTES if suffix == ".ipynb" else MAX_SOURCE_BYTES
 
 
@@ -155,7 +148,8 @@ def combine_submissions(parts: list[Submission], path: Path) -> Submission:
         notes += [Note(N_("{file}: {note}"), {"file": part.name, "note": note}) for note in part.notes]
     source = "".join(program)
     if len(source.encode("utf-8")) > MAX_SOURCE_BYTES:
-        raise SubmissionError(f"The code handed in is too large to grade (the limit is {_mib(MAX_SOURCE_BYTES)}).")
+        raise SubmissionError(N_("The code handed in is too large to grade (the limit is {limit})."),
+                              {"limit": _mib(MAX_SOURCE_BYTES)})
     return Submission(path, path.name, "py", source, tuple(cells), tuple(notes))
 
 
@@ -168,24 +162,22 @@ def _single_file_in(directory: Path) -> Path:
     if len(found) == 1:
         return found[0]
     if not found:
-        raise SubmissionError(f"The folder {directory} holds no .py file or .ipynb notebook to grade.")
-    names = ", ".join(p.name for p in found)
-    raise SubmissionError(
-        f"The folder {directory} holds {len(found)} files that could be graded ({names}); "
-        "hand in exactly one, or name the file to grade."
-    )
+        raise SubmissionError(N_("The folder {folder} holds no .py file or .ipynb notebook to grade."),
+                              {"folder": directory})
+    raise SubmissionError(N_("The folder {folder} holds {count} files that could be graded ({names}); "
+                             "hand in exactly one, or name the file to grade."),
+                          {"folder": directory, "count": len(found), "names": ", ".join(p.name for p in found)})
 
 
 def _read_bytes(path: Path, limit: int) -> bytes:
     try:
         size = path.stat().st_size
         if size > limit:
-            raise SubmissionError(
-                f"{path.name} is too large to grade ({_mib(size)}; the limit is {_mib(limit)})."
-            )
+            raise SubmissionError(N_("{file} is too large to grade ({size}; the limit is {limit})."),
+                                  {"file": path.name, "size": _mib(size), "limit": _mib(limit)})
         return path.read_bytes()
     except OSError as exc:
-        raise SubmissionError(f"{path.name} could not be read: {exc.strerror or exc}.") from exc
+        raise SubmissionError(UNREADABLE, {"file": path.name, "error": exc.strerror or exc}) from exc
 
 
 def _mib(size: int) -> str:
@@ -195,22 +187,18 @@ def _mib(size: int) -> str:
 def _decode(data: bytes, name: str) -> str:
     """UTF-8 (a BOM is dropped: ``compile`` rejects it inside a str); anything else is not source."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise SubmissionError(
-            f"{name} is not a text file in UTF-8 (it was saved as UTF-16); "
-            "save it with UTF-8 encoding and hand it in again."
-        )
+        raise SubmissionError(N_("{file} is not a text file in UTF-8 (it was saved as UTF-16); "
+                                 "save it with UTF-8 encoding and hand it in again."), {"file": name})
     if b"\x00" in data:
-        raise SubmissionError(
-            f"{name} is not a text file (it contains NUL bytes); hand in the .py or .ipynb file itself."
-        )
+        raise SubmissionError(N_("{file} is not a text file (it contains NUL bytes); hand in the .py or .ipynb "
+                                 "file itself."), {"file": name})
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise SubmissionError(
-            f"{name} is not a text file in UTF-8: line {line} contains the byte 0x{data[exc.start]:02x}, "
-            "which is not UTF-8; save the file with UTF-8 encoding and hand it in again."
-        ) from exc
+        raise SubmissionError(N_("{file} is not a text file in UTF-8: line {line} contains the byte {byte}, "
+                                 "which is not UTF-8; save the file with UTF-8 encoding and hand it in again."),
+                              {"file": name, "line": line, "byte": f"0x{data[exc.start]:02x}"}) from exc
 
 
 def _lines(text: str) -> list[str]:
@@ -260,10 +248,8 @@ def _read_notebook(path: Path, text: str) -> Submission:
             notebook = nbformat.reads(text, as_version=4, capture_validation_error={})
         raw_cells = list(notebook.cells)
     except Exception as exc:  # nbformat raises JSON, conversion, schema, attribute and type errors
-        raise SubmissionError(
-            f"{path.name} is not a valid Jupyter notebook ({_short(exc)}); "
-            "open it in Jupyter, save it, and hand it in again."
-        ) from exc
+        raise SubmissionError(N_("{file} is not a valid Jupyter notebook ({error}); open it in Jupyter, save it, "
+                                 "and hand it in again."), {"file": path.name, "error": _short(exc)}) from exc
 
     cells: list[Cell] = []
     program: list[str] = []
@@ -275,7 +261,8 @@ def _read_notebook(path: Path, text: str) -> Submission:
         if isinstance(source, list):  # as stored on disk; nbformat normally joins it already
             source = "".join(source)
         if not isinstance(source, str):
-            raise SubmissionError(f"{path.name} is not a valid Jupyter notebook (cell {index} has no code).")
+            raise SubmissionError(N_("{file} is not a valid Jupyter notebook (cell {cell} has no code)."),
+                                  {"file": path.name, "cell": index})
         lines = _lines(source)
         if lines[-1] == "":
             lines.pop()
@@ -284,9 +271,8 @@ def _read_notebook(path: Path, text: str) -> Submission:
 
     source = _as_cell_text(program)
     if len(source.encode("utf-8")) > MAX_SOURCE_BYTES:
-        raise SubmissionError(
-            f"The code in {path.name} is too large to grade (the limit is {_mib(MAX_SOURCE_BYTES)})."
-        )
+        raise SubmissionError(N_("The code in {file} is too large to grade (the limit is {limit})."),
+                              {"file": path.name, "limit": _mib(MAX_SOURCE_BYTES)})
     return Submission(path, path.name, "ipynb", source, tuple(cells), tuple(notes))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = ROOT / "exercises"
 SOLUTIONS = ROOT / "solutions"
 MISTAKES = Path(__file__).resolve().parent / "mistakes"
+GRACE = ROOT / "examples" / "submissions" / "grace.py"  # passes some exercises, makes several known mistakes
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +30,13 @@ def bare_grader():
 
     with Sandbox(layers=()) as box:
         yield Grader(box, seed=0)
+
+
+@pytest.fixture
+def homework(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A homework repository holding grace.py as homework.py (for modules with ``pytest_plugins = ["pytester"]``)."""
+    shutil.copy(GRACE, pytester.path / "homework.py")
+    return pytester
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,9 @@
 
 The catalog is checked against the code with Babel's own extractor (the msgids the code and templates
 use, grader/locale/babel.cfg), so a new message without a translation fails here, as does a compiled
-.mo that is older than its .po. The command-line tests grade a real wrong submission in both languages.
+.mo that is older than its .po. The command-line tests grade a real wrong submission in both languages;
+the last tests hold every path a student reads in Chinese (trace mode, unreadable files, broken runs,
+batch rows, the pytest plugin) to having no English sentence left.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from click.testing import CliRunner
 
-from conftest import EXERCISES, MISTAKES, ROOT
+from conftest import EXERCISES, MISTAKES, ROOT, feedback_text
 from grader.cli import main
 from grader.diagnose import TEXTS
 from grader.i18n import CHECK_LABELS, LANGUAGES, LOCALE_DIR, locale_language, translator
@@ -149,11 +151,10 @@ def test_language_from_the_locale(environ: dict[str, str], lang: str) -> None:
 
 def test_every_bundled_exercise_speaks_chinese(catalog) -> None:
     for exercise in catalog.values():
-        if exercise.mode == "trace":
-            continue  # trace expectations are not translated yet (docs/spec-format.md)
         assert exercise.title_zh and exercise.prompt_zh, exercise.id
         assert len(exercise.hints_zh) == len(exercise.hints), exercise.id
         assert all(m.message_zh and m.hint_zh for m in exercise.mistakes), exercise.id
+        assert all(e.label_zh and e.hint_zh for e in exercise.expectations), exercise.id
 
 
 def test_localize_uses_the_specs_translations(catalog) -> None:
@@ -168,11 +169,13 @@ def test_localize_uses_the_specs_translations(catalog) -> None:
 # --------------------------------------------------------------------------- the command line
 
 
-def _check(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, ["check", str(MISTAKES / "detach" / "no_detach.py"), "--only", "detach",
-                                       "--exercises", str(EXERCISES), "--no-color", *args],
-                                catch_exceptions=False)
+def _cli(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, [*args, "--exercises", str(EXERCISES), "--no-color"], catch_exceptions=False)
     return result.exit_code, result.output
+
+
+def _check(*args: str) -> tuple[int, str]:
+    return _cli("check", str(MISTAKES / "detach" / "no_detach.py"), "--only", "detach", *args)
 
 
 def test_check_in_chinese_names_the_mistake_in_chinese(tmp_path: Path) -> None:
@@ -268,3 +271,144 @@ def test_pytest_plugin_has_a_language_option(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\ngrader_lang = fr\n")
     result = pytester.runpytest_inprocess()
     assert result.ret != 0 and "grader_lang" in "\n".join(result.errlines + result.outlines)
+
+
+# --------------------------------------------------------------------------- no English left in Chinese
+
+# Five English words in a row are a sentence nobody translated; code (x.grad.zero_(), y = x * x) is not one.
+_ENGLISH_SENTENCE = re.compile(r"\b[A-Za-z]{2,}(?:[ ,']+[A-Za-z]{2,}){4,}\b")
+_QUOTED = re.compile(r'"[^"]*"')  # torch's own words stay as the traceback shows them, quoted
+
+
+def _english_sentences(*texts: str) -> list[str]:
+    return [found for text in texts for found in _ENGLISH_SENTENCE.findall(_QUOTED.sub("", text))]
+
+
+def test_english_sentences_are_found() -> None:
+    """The detector the tests below rely on: English prose is caught, Chinese around code and quotes is not."""
+    assert _english_sentences("no backward() ran through the same graph twice: call y.backward() again")
+    assert not _english_sentences('没有在同一个计算图上运行两次 backward()：再调用 y.backward()（retain_graph=True）',
+                                  '抛出了 "Trying to backward through the graph a second time"')
+
+
+@pytest.mark.parametrize("name", ["bob_script.py", "carl_no_autograd.ipynb"])
+def test_trace_mode_feedback_is_chinese(tmp_path: Path, name: str) -> None:
+    """A wrong notebook and a wrong script graded in trace mode (chosen from what they define): every
+    message, trial, hint and note in Chinese, places named as the student counts them."""
+    report = tmp_path / "report.json"
+    code, out = _cli("check", str(ROOT / "tests" / "trace" / name), "--lang", "zh", "--format", f"json:{report}")
+    assert code == 1, out
+    document = json.loads(report.read_text("utf-8"))
+    exercise = document["exercises"][0]
+    assert exercise["id"] == "d2l_autograd_notebook" and exercise["status"] == "failed"
+    texts = [exercise["message"], *exercise["hints"], *document["notes"]]
+    texts += [f"{d['message']} {d['hint']}" for d in exercise["diagnoses"]]
+    texts += [f"{c['message']} {t['trial']} {t['message']}" for c in exercise["checks"] for t in c["trials"]]
+    assert not _english_sentences(*texts)
+    assert "以跟踪模式评分" in document["notes"][0]
+    feedback = "\n".join(texts)
+    assert "叶子节点" in feedback
+    if name.endswith(".py"):
+        assert "跳过了 shell 命令 `!pip install d2l`" in feedback  # the cells' skipped lines, as notes
+        assert "最接近的是：第 68 行：backward() 给出了一个形状为 [] 的叶子节点" in feedback
+        assert "第 55 行定义的 f" in feedback and "以另一条曲线的数值作为横坐标" in feedback
+    else:
+        assert "不是由自动微分得到的：第 5 个单元格绘制的曲线" in feedback  # a notebook's places are its cells
+
+
+def _trace_judged(outcome, grader_, catalog, tmp_path: Path):  # noqa: ANN001, ANN202
+    """A trace-mode result in Chinese from a made-up run of the child (no process: judging is pure)."""
+    from grader.grading import exercise_limits
+    from grader.spec.model import localize
+    from grader.submission import read_submission
+    from grader.trace.evidence import parse_trace
+    from grader.trace.judge import judge_trace
+
+    exercise = localize(catalog["d2l_autograd_notebook"], "zh")
+    path = tmp_path / "notebook.py"
+    path.write_text("# %%\nwhile True:\n    pass\n")
+    return judge_trace(exercise, grader_.prepare(exercise)[0], parse_trace(outcome), read_submission(path),
+                       exercise_limits(exercise), translator("zh"))
+
+
+def test_broken_runs_are_reasons_in_chinese(grader_, catalog, tmp_path: Path) -> None:
+    """Timeouts and malformed results become the student's reason in their language; the sandbox's own
+    details (a ChannelError's words) are kept inside it."""
+    from grader.sandbox.channel import Frame
+    from grader.sandbox.runner import RunOutcome
+
+    timed_out = _trace_judged(RunOutcome(timed_out=True), grader_, catalog, tmp_path)
+    assert timed_out.status == "error" and timed_out.message.startswith("超出时间限制：代码未能在 30 秒内完成")
+    malformed = RunOutcome(frames=[Frame({"event": "start"}, b""), Frame({"event": "smuggled"}, b"")], exit_code=-9)
+    result = _trace_judged(malformed, grader_, catalog, tmp_path)
+    assert result.message == "运行提交代码的进程返回了格式错误的结果（unexpected frame 'smuggled'）"
+    foreign = RunOutcome(channel_error="malformed result from the submission's process: something else wrote on "
+                                       "the grader's result channel (header is not JSON)")
+    assert "有别的内容写入了评分器的结果通道（header is not JSON）" in _trace_judged(foreign, grader_, catalog,
+                                                                                tmp_path).message
+
+    cell = {"event": "cell", "index": 1, "status": "error", "records": [], "curves": [],
+            "error": {"type": "CellTimeout", "message": "the cell ran longer than its share of the time limit",
+                      "line": 2}}
+    hung = _trace_judged(RunOutcome(frames=[Frame(cell, b""), Frame({"event": "done"}, b"")]), grader_, catalog,
+                         tmp_path)
+    assert "第 2 行抛出了异常：你的代码抛出了 CellTimeout: 运行时间超过了它在时间限制中所占的份额" in hung.diagnoses[0].message
+    assert not _english_sentences(timed_out.message, feedback_text(hung))
+
+
+def test_submission_errors_are_worded_by_the_caller(tmp_path: Path) -> None:
+    """A file is refused before the language is known: the error keeps its msgid, ``str`` is English."""
+    import pickle
+
+    from grader.submission import SubmissionError, read_submission
+
+    path = tmp_path / "hw.py"
+    path.write_bytes("def grad_dot(x):\n    return 4 * x\n".encode("utf-16"))
+    with pytest.raises(SubmissionError) as info:
+        read_submission(path)
+    assert str(info.value) == ("hw.py is not a text file in UTF-8 (it was saved as UTF-16); save it with UTF-8 "
+                               "encoding and hand it in again.")
+    zh = "hw.py 不是 UTF-8 编码的文本文件（它以 UTF-16 编码保存）；请以 UTF-8 编码保存后重新提交。"
+    assert info.value.text(translator("zh")) == zh
+    assert pickle.loads(pickle.dumps(info.value)).text(translator("zh")) == zh  # it crosses processes whole
+    code, out = _cli("check", str(path), "--lang", "zh")
+    assert code == 2 and zh in out
+
+
+def test_batch_rows_are_chinese(sandbox, catalog) -> None:
+    """What a batch writes for files it cannot grade: unreadable, not UTF-8, nothing handed in."""
+    from grader.batch.discover import Student
+    from grader.batch.grade import HandIn, error_result, grade_hand_in
+    from grader.grading import Grader
+
+    chosen = [catalog["dot"], catalog["detach"]]
+    hand_in = HandIn("ann", (("dot.py", "Permission denied"), ("notes.py", "x = 1\n".encode("utf-16"))))
+    result = grade_hand_in(Grader(sandbox, lang="zh"), hand_in, list(catalog.values()), chosen, {})
+    dot, detach = result.exercises
+    assert dot.message == "无法读取 dot.py：Permission denied。"
+    assert detach.message.startswith("notes.py 不是 UTF-8 编码的文本文件")
+    assert result.notes == [f"已跳过：{detach.message}"]
+    empty = error_result("bo", chosen, Student("bo", "Bo").problem, seed=0, lang="zh")
+    assert empty.notes == ["提交为空：没有交任何文件"] and empty.exercises[0].message == "提交为空：没有交任何文件"
+    assert not _english_sentences(*result.notes, dot.message, *empty.notes)
+
+
+def test_headline_falls_back_to_the_status_in_the_results_language() -> None:
+    from grader.report.junit import render_junit
+    from grader.results import ExerciseResult, SubmissionResult
+
+    bare = ExerciseResult("detach", "分离计算", "failed", 0.0, 10.0)  # no message, no diagnosis
+    junit = render_junit(SubmissionResult(submission="hw.py", score=0.0, max_score=10.0, exercises=[bare], lang="zh"))
+    assert 'message="未通过"' in junit and 'message="failed"' not in junit
+
+
+def test_pytest_items_and_failures_speak_chinese(homework: pytest.Pytester) -> None:
+    run = homework.runpytest_subprocess("--grader-submission", "homework.py", "--grader-exercises", str(EXERCISES),
+                                        "--grader-lang", "zh", "-k", "detach", "-p", "no:cacheprovider")
+    run.assert_outcomes(failed=1, deselected=9)
+    run.stdout.fnmatch_lines(["*_ detach：分离计算 _*", "✗ 未通过  detach · 分离计算 (4/10)",
+                              "*• u 没有被分离：梯度也流经了 u"])
+    (homework.path / "homework.py").write_bytes("x = 1\n".encode("utf-16"))
+    refused = homework.runpytest_subprocess("--grader-submission", "homework.py", "--grader-lang", "zh",
+                                            "-p", "no:cacheprovider")
+    refused.stdout.fnmatch_lines(["*grader: homework.py 不是 UTF-8 编码的文本文件*"])

@@ -8,17 +8,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import EXERCISES, ROOT
+from conftest import EXERCISES, GRACE
 
 pytest_plugins = ["pytester"]
-
-GRACE = ROOT / "examples" / "submissions" / "grace.py"
-
-
-@pytest.fixture
-def homework(pytester: pytest.Pytester) -> pytest.Pytester:
-    shutil.copy(GRACE, pytester.path / "homework.py")
-    return pytester
 
 
 def test_exercises_are_items_and_failures_show_the_diagnosis(homework: pytest.Pytester) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from grader.batch.bundle import Bundle
 from grader.batch.pool import STARTUP_TIMEOUT, GradingProcess, Outcome, Task, WorkerCrash, setup_error
 from grader.batch.worker import encode_task
+from grader.i18n import N_, Message
 from grader.sandbox.channel import Frame
 
 
@@ -63,13 +64,14 @@ class DaskExecutor:
             try:
                 reply = future.result()
             except Exception as exc:  # noqa: BLE001 - a lost Dask worker costs this hand-in a row
-                yield Outcome(task, "", True, crash=f"the Dask worker failed while grading this submission "
-                              f"({type(exc).__name__}: {exc}); rerun to retry it")
+                yield Outcome(task, "", True, crash=Message(
+                    N_("the Dask worker failed while grading this submission ({error}); rerun to retry it"),
+                    {"error": f"{type(exc).__name__}: {exc}"}))
             else:
                 if "setup_error" in reply:
                     raise ClusterError(reply["setup_error"])
                 if "crash" in reply:
-                    yield Outcome(task, "", True, crash=reply["crash"])
+                    yield Outcome(task, "", True, crash=Message(reply["crash"]["template"], reply["crash"]["fields"]))
                 else:
                     yield Outcome.from_frame(task, Frame(reply["frame_header"], reply["frame_body"]))
             submit()
@@ -114,7 +116,8 @@ def grade_remote(bundle: bytes, digest: str, frame: bytes, timeout: float) -> di
     except WorkerCrash as exc:
         if process is not None:
             process.kill()
-        return {"crash": str(exc), "transient": True}
+        reason = exc.args[0] if exc.args and isinstance(exc.args[0], Message) else Message("{reason}", {"reason": str(exc)})
+        return {"crash": {"template": reason.template, "fields": reason.fields}, "transient": True}  # worded client-side
     with _lock:
         if digest == _idle_digest:
             _idle.append(process)

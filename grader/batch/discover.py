@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.i18n import N_, Message
 from grader.submission import SUFFIXES
 
 # Canvas: name (may contain underscores), optional "late", user id, submission id, original file name.
@@ -59,13 +60,14 @@ class Student:
 
     @property
     def problem(self) -> str:
-        """Why nothing of this hand-in can be graded ("" when something can)."""
+        """Why nothing of this hand-in can be graded ("" when something can): a Message, which the row is
+        written in the feedback's language from."""
         if self.gradable:
             return ""
         if not self.files:
-            return "the submission is empty: no file was handed in"
+            return Message(N_("the submission is empty: no file was handed in"))
         names = ", ".join(sorted(f.name for f in self.files))
-        return f"no .py file or .ipynb notebook was handed in (found: {names})"
+        return Message(N_("no .py file or .ipynb notebook was handed in (found: {names})"), {"names": names})
 
 
 @dataclass

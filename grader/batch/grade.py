@@ -19,7 +19,8 @@ from grader import __version__
 from grader.results import ExerciseResult, SubmissionResult
 from grader.spec.model import Exercise
 from grader.spec.hidden import HIDDEN_SUFFIX
-from grader.submission import Submission, SubmissionError, combine_submissions, submission_from_bytes
+from grader.i18n import Translator, localized, translator
+from grader.submission import UNREADABLE, Submission, SubmissionError, combine_submissions, submission_from_bytes
 
 if TYPE_CHECKING:
     from grader.grading import Grader
@@ -36,7 +37,9 @@ class HandIn:
 
 def error_result(student: str, exercises: list[Exercise], reason: str, *, seed: int,
                  lang: str = "en") -> SubmissionResult:
-    """A row for a hand-in that could not be graded at all: every exercise 0 with the reason."""
+    """A row for a hand-in that could not be graded at all: every exercise 0 with the reason (a Message is
+    worded here, in the row's language: the main process and the executors word it without a grader)."""
+    reason = localized(reason, translator(lang))
     return SubmissionResult(
         submission=student, score=0.0, max_score=sum(e.points for e in exercises),
         exercises=[_error(e, reason) for e in exercises], notes=[reason], seed=seed, grader_version=__version__,
@@ -52,16 +55,17 @@ def grade_hand_in(grader: Grader, hand_in: HandIn, catalog: list[Exercise], chos
     from grader.batch.hidden import merge_hidden
 
     start = time.monotonic()
+    tr = grader.tr
     readable: list[Submission] = []
     unreadable: dict[str, str] = {}  # file name -> reason
     for name, data in hand_in.files:
         path = Path(hand_in.student) / name  # relative: results never depend on where the class was stored
         try:
             if isinstance(data, str):
-                raise SubmissionError(f"{name} could not be read: {data}")
+                raise SubmissionError(UNREADABLE, {"file": name, "error": data})
             readable.append(submission_from_bytes(data, path))
         except SubmissionError as exc:
-            unreadable[name] = str(exc)
+            unreadable[name] = exc.text(tr)
 
     ids = {e.id for e in catalog}
     named: dict[str, list[Submission]] = {}
@@ -79,23 +83,22 @@ def grade_hand_in(grader: Grader, hand_in: HandIn, catalog: list[Exercise], chos
         own_problem = next((r for n, r in unreadable.items() if PurePosixPath(n).stem == exercise.id), None)
         parts = named.get(exercise.id) or ([] if own_problem else general)
         if not parts:
-            results[exercise.id] = _error(exercise, own_problem or "; ".join(general_problems)
-                                          or "no file of this submission could be graded")
+            results[exercise.id] = _error(exercise, own_problem or _joined(general_problems, tr)
+                                          or tr("no file of this submission could be graded"))
             continue
         key = tuple(p.name for p in parts)
         if key not in programs:
             try:
                 programs[key] = (combine_submissions(parts, Path(hand_in.student) / "+".join(key)), [])
             except SubmissionError as exc:
-                results[exercise.id] = _error(exercise, str(exc))
+                results[exercise.id] = _error(exercise, exc.text(tr))
                 continue
         extra = [hidden[exercise.id].exercise] if exercise.id in hidden else []
         programs[key][1].extend([exercise, *extra])
     if general_problems and any(not named.get(e.id) for e in chosen):
-        notes += [f"skipped: {reason}" for reason in general_problems]
+        notes += [tr("skipped: {reason}", reason=reason) for reason in general_problems]
 
-    for program, exercises in programs.values():
-        graded = grader.grade(program, exercises)
+    for graded in grader.grade_programs(list(programs.values())):  # one child for all of them
         notes += [n for n in graded.notes if n not in notes]
         results.update((r.id, r) for r in graded.exercises)
 
@@ -104,9 +107,14 @@ def grade_hand_in(grader: Grader, hand_in: HandIn, catalog: list[Exercise], chos
         result = results[exercise.id]
         hidden_result = results.get(exercise.id + HIDDEN_SUFFIX)
         if hidden_result is not None:
-            result = merge_hidden(result, hidden_result, hidden[exercise.id])
+            result = merge_hidden(result, hidden_result, hidden[exercise.id], tr)
         ordered.append(result)
     return SubmissionResult(
         submission=hand_in.student, score=round(sum(r.score for r in ordered), 6),
         max_score=sum(r.max_score for r in ordered), exercises=ordered, notes=notes, seed=grader.seed,
         grader_version=__version__, duration=time.monotonic() - start, lang=grader.tr.lang)
+
+
+def _joined(reasons: list[str], tr: Translator) -> str:
+    """Several reasons in one message, separated as the language separates clauses."""
+    return tr("; ").join(reasons)

@@ -10,23 +10,27 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from grader.i18n import ENGLISH, Translator
 from grader.results import CheckResult, ExerciseResult, TrialOutcome
 from grader.spec.hidden import HiddenChecks
 
 
-def merge_hidden(visible: ExerciseResult, hidden: ExerciseResult, checks: HiddenChecks) -> ExerciseResult:
+def merge_hidden(visible: ExerciseResult, hidden: ExerciseResult, checks: HiddenChecks,
+                 tr: Translator = ENGLISH) -> ExerciseResult:
+    """The visible result with the hidden part as one more check, worded by ``tr`` (the result's language)."""
     own_weight = sum(c.weight for c in visible.checks) or 1.0
     share = checks.weight / (own_weight + checks.weight)  # the hidden part's share of the points
     points = visible.max_score
     verdicts = _trial_verdicts(hidden)
     passed = sum(verdicts)
     fraction = hidden.score / hidden.max_score if hidden.status != "error" and hidden.max_score else 0.0
-    failed_message = f"a hidden check failed: {checks.concept}"
+    failed_message = tr("a hidden check failed: {concept}", concept=checks.concept)
     check = CheckResult(
         name="hidden", weight=checks.weight, passed=passed, total=len(verdicts),
         score=round(points * share * fraction, 6), max_score=round(points * share, 6),
-        message=f"{passed}/{len(verdicts)} passed" + ("" if passed == len(verdicts) else f": {failed_message}"),
-        trials=[TrialOutcome(f"hidden trial {i}", ok, "" if ok else failed_message)
+        message=tr("{passed}/{total} passed", passed=passed, total=len(verdicts))
+        + ("" if passed == len(verdicts) else tr(": ") + failed_message),
+        trials=[TrialOutcome(tr("hidden trial {number}", number=i), ok, "" if ok else failed_message)
                 for i, ok in enumerate(verdicts, start=1)])
     own_checks = [replace(c, score=round(c.score * (1 - share), 6), max_score=round(c.max_score * (1 - share), 6))
                   for c in visible.checks]

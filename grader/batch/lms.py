@@ -25,11 +25,12 @@ from pathlib import Path
 
 from grader.batch.discover import Student
 from grader.files import atomic_open
+from grader.i18n import ENGLISH, N_, Translator
 
 REQUIRED = "submission"
 IDS = ("id", "sis_user_id", "sis_login_id", "email")  # what an LMS matches a student by: one is needed
 OPTIONAL = ("name", "section")
-NO_SUBMISSION = "no submission found for this student of the student map"
+NO_SUBMISSION = N_("no submission found for this student of the student map")  # a row's note: translated there
 DEFAULT_ASSIGNMENT = "Autograd exercises"
 
 
@@ -155,15 +156,15 @@ class Join:
         return [Student(key=p.submission, name=p.name or p.submission, lms_id=p.id, layout="none")
                 for p in self.absent]
 
-    def lines(self, map_path: Path) -> list[str]:
-        """What the summary says about the join."""
+    def lines(self, map_path: Path, tr: Translator = ENGLISH) -> list[str]:
+        """What the summary says about the join (``tr``: the language of the rows it quotes)."""
         lines = []
         if self.unmatched:
             lines.append(f"{len(self.unmatched)} hand-ins are not in {map_path.name}: {_some(self.unmatched)} "
                          "(graded; their LMS ids are those of the file names, if any)")
         if self.absent:
             lines.append(f"{len(self.absent)} students of {map_path.name} handed nothing in: "
-                         f"{_some([p.submission for p in self.absent])} (rows with '{NO_SUBMISSION}')")
+                         f"{_some([p.submission for p in self.absent])} (rows with '{tr(NO_SUBMISSION)}')")
         return lines
 
 
@@ -177,8 +178,10 @@ def _some(names: list[str], shown: int = 10) -> str:
 class LmsFiles:
     """canvas.csv and moodle.csv, written row by row as results stream past (``observe``)."""
 
-    def __init__(self, out: Path, *, assignment: str, max_score: float, join: Join | None) -> None:
+    def __init__(self, out: Path, *, assignment: str, max_score: float, join: Join | None,
+                 tr: Translator = ENGLISH) -> None:
         self.out, self.assignment, self.max_score, self.join = out, assignment, max_score, join
+        self.tr = tr  # the language of the feedback comments students read in Moodle
         self.skipped = 0  # rows with no id to import by
         self._stack = ExitStack()
 
@@ -213,17 +216,17 @@ class LmsFiles:
         self._canvas.writerow([student.name, *ids, person.section, grade])
         if ids[0]:
             self._moodle.writerow([f"Participant {ids[0]}", student.name, person.email, grade,
-                                   points(self.max_score), "", _comments(result)])
+                                   points(self.max_score), "", _comments(result, self.tr)])
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
 
-def _comments(result: dict | None) -> str:
+def _comments(result: dict | None, tr: Translator) -> str:
     """Moodle's feedback comments: the exercises not passed and why, one a line (no hidden details:
     results already hold none)."""
     if result is None:
-        return NO_SUBMISSION
+        return tr(NO_SUBMISSION)
     from grader.batch.outputs import points, row_note
 
     lines = [f"{points(float(result['score']))}/{points(float(result['max_score']))}"]
@@ -233,6 +236,6 @@ def _comments(result: dict | None) -> str:
         if exercise.get("status") != "passed":
             why = exercise.get("message") or next((d.get("message", "") for d in exercise.get("diagnoses", [])), "")
             lines.append(f"{exercise['id']} {points(float(exercise['score']))}/{points(float(exercise['max_score']))}"
-                         + (f": {why.splitlines()[0][:200]}" if why else ""))
+                         + (tr(": ") + why.splitlines()[0][:200] if why else ""))
     return "\n".join(lines)
 

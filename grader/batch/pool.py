@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import IO
 
 from grader.batch.worker import UNLIMITED, encode_task, write_frame
+from grader.i18n import N_, Message
 from grader.sandbox.channel import Frame, FrameReader
 
 STARTUP_TIMEOUT = 300.0  # importing torch on a cold, busy machine
+STOPPED = N_("the grading worker did not answer within {seconds} s and was stopped (rerun to retry it)")
 
 
 class PoolError(Exception):
@@ -113,19 +115,21 @@ class GradingProcess:
                 left = end - time.monotonic()
                 if left <= 0 or not selector.select(left):
                     self.kill()
-                    raise WorkerCrash(f"the grading worker did not answer within {timeout:.0f} s and was stopped")
+                    raise WorkerCrash(Message(STOPPED, {"seconds": f"{timeout:.0f}"}))
                 frames = self.receive()
                 if frames is None:
                     raise WorkerCrash(self.death())
                 if frames:
                     return frames[0]
 
-    def death(self) -> str:
-        """How the worker ended, in words for a grades row."""
+    def death(self) -> Message:
+        """How the worker ended, in words for a grades row (in the row's language: see error_result)."""
         code = self.proc.wait() if self.proc else None
-        how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with status {code}"
-        return f"the grading worker {how} while grading this submission (a grader or machine problem, " \
-               "not the student's: rerun to retry it)"
+        if code is not None and code < 0:
+            return Message(N_("the grading worker was killed by signal {signal} while grading this submission "
+                              "(a grader or machine problem, not the student's: rerun to retry it)"), {"signal": -code})
+        return Message(N_("the grading worker exited with status {code} while grading this submission (a grader "
+                          "or machine problem, not the student's: rerun to retry it)"), {"code": code})
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -224,8 +228,7 @@ class LocalPool:
                     worker.kill()
                     retire(worker)
                     if task is not None:
-                        yield Outcome(task, "", True, crash=f"the grading worker did not answer within "
-                                      f"{self.task_timeout:.0f} s and was stopped (rerun to retry it)")
+                        yield Outcome(task, "", True, crash=Message(STOPPED, {"seconds": f"{self.task_timeout:.0f}"}))
                     if not exhausted:
                         start()
         finally:

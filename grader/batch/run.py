@@ -23,6 +23,7 @@ from grader.batch.pool import LocalPool, Outcome, PoolError, Task, log_file
 from grader.batch.progress import BatchProgress
 from grader.batch.store import Store, read_files, resume_key
 from grader.files import write_atomic
+from grader.i18n import translator
 from grader.catalog import SelectionError, select
 from grader.report.dashboard import ClassStats, render_dashboard
 from grader.report.json_report import render_json
@@ -126,15 +127,17 @@ def grade_batch(options: BatchOptions) -> BatchSummary:
     shown = join.student if join else (lambda s: s)  # the map's names and ids, in the outputs only
     rows = ((shown(s), transient[keys[s.key]], "") if keys[s.key] in transient
             else (shown(s), store.get(keys[s.key]), store.page(keys[s.key])) for s in students)
-    absent = [(s, NO_SUBMISSION) for s in join.absent_students()] if join else []
+    tr = translator(options.lang)  # of the rows and comments students read
+    absent = [(s, tr(NO_SUBMISSION)) for s in join.absent_students()] if join else []
     stats = ClassStats([(e.id, e.title) for e in chosen])
-    with LmsFiles(out, assignment=options.assignment, max_score=sum(e.points for e in chosen), join=join) as lms:
+    with LmsFiles(out, assignment=options.assignment, max_score=sum(e.points for e in chosen), join=join,
+                  tr=tr) as lms:
         written = write_outputs(out, rows, chosen, observers=[stats.observer, lms.observe], absent=absent)
     write_atomic(out / "index.html", render_dashboard(stats).encode())
     store.prune(keys.values())
     notes = [written.feedback_note] if written.feedback_note else []
     if roster is not None and join is not None:
-        notes += join.lines(roster.path)
+        notes += join.lines(roster.path, tr)
         if roster.ignored_columns:
             notes.append(f"{roster.path.name}: ignored columns {', '.join(roster.ignored_columns)}")
     if lms.skipped:

@@ -114,8 +114,11 @@ def _grade_all(sandbox, proto_in: int, proto_out: int) -> None:  # noqa: ANN001
             traceback.print_exc()
             from grader.batch.grade import error_result
 
-            result = error_result(hand_in.student, state.chosen, f"the grader failed on this submission "
-                                  f"({type(exc).__name__}: {exc}); not the student's fault", seed=state.seed)
+            from grader.i18n import N_, Message
+
+            reason = Message(N_("the grader failed on this submission ({error}); not the student's fault"),
+                             {"error": f"{type(exc).__name__}: {exc}"})
+            result = error_result(hand_in.student, state.chosen, reason, seed=state.seed, lang=state.grader.tr.lang)
             transient = True
         from grader.report.json_report import render_json
 

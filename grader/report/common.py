@@ -10,11 +10,12 @@ import math
 import re
 from pathlib import PurePath
 
-from grader.i18n import Translator
+from grader.i18n import ENGLISH, N_, Translator
 from grader.results import ExerciseResult, Mismatch, Values
 
 _ESCAPE_SEQUENCE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+STATUS_LABELS = {"passed": N_("passed"), "failed": N_("failed"), "error": N_("error")}  # translated where shown
 
 
 def clean_text(text: str) -> str:
@@ -35,13 +36,19 @@ def points(score: float, max_score: float) -> str:
     return f"{number(score)}/{number(max_score)}"
 
 
-def headline(exercise: ExerciseResult) -> str:
-    """One line saying why an exercise did not pass: its message, else its first diagnosis."""
+def status_word(status: str, tr: Translator) -> str:
+    """A status as a student reads it ("failed", "未通过"); a status no renderer knows, as it is."""
+    return tr(STATUS_LABELS[status]) if status in STATUS_LABELS else status
+
+
+def headline(exercise: ExerciseResult, tr: Translator = ENGLISH) -> str:
+    """One line saying why an exercise did not pass: its message, else its first diagnosis, else its
+    status in the result's language (``tr``)."""
     if exercise.message:
         return clean_text(exercise.message).split("\n", 1)[0]
     if exercise.diagnoses:
         return clean_text(exercise.diagnoses[0].message).split("\n", 1)[0]
-    return exercise.status
+    return status_word(exercise.status, tr)
 
 
 def source_line(submission: str, exercise: ExerciseResult) -> int | None:

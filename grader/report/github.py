@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from grader.i18n import N_, Translator, translator
-from grader.report.common import say, clean_text, headline, points, source_line
+from grader.report.common import say, clean_text, headline, points, source_line, status_word
 from grader.report.markdown import render_markdown_many
 from grader.report.text import LABELS as TEXT_LABELS
 from grader.results import ExerciseResult, SubmissionResult
@@ -82,12 +82,12 @@ def render_github_many(results: Sequence[SubmissionResult]) -> str:
 
 
 def _exercise_annotation(result: SubmissionResult, exercise: ExerciseResult, tr: Translator) -> Annotation:
-    body = [headline(exercise)]
+    body = [headline(exercise, tr)]
     for diagnosis in exercise.diagnoses:
         body.append(f"• {clean_text(diagnosis.message)}" + (say(tr, LABELS["diagnosis_hint"], hint=clean_text(diagnosis.hint))
                                                              if diagnosis.hint else ""))
     body += [say(tr, TEXT_LABELS["hint"]) + clean_text(hint) for hint in exercise.hints[:2]]
-    status = say(tr, TEXT_LABELS[exercise.status]) if exercise.status in ("passed", "failed", "error") else exercise.status
+    status = status_word(exercise.status, tr)
     title = say(tr, LABELS["title"], exercise=exercise.id, status=status,
                score=points(exercise.score, exercise.max_score), title=exercise.title)
     return Annotation("error", "\n".join(dict.fromkeys(body)), file=result.submission,

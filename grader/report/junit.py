@@ -90,7 +90,7 @@ def _case(exercise: ExerciseResult, name: str, lang: str) -> ET.Element:
     if exercise.status != "passed":
         kind = "error" if exercise.status == "error" else "failure"
         problem = exercise.diagnoses[0].code if exercise.diagnoses else exercise.status
-        element = ET.SubElement(case, kind, {"message": _xml(headline(exercise)), "type": _xml(problem)})
+        element = ET.SubElement(case, kind, {"message": _xml(headline(exercise, translator(lang))), "type": _xml(problem)})
         element.text = _xml(render_exercise(exercise, color=False, width=100, lang=lang))
     return case
 

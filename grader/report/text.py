@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.i18n import N_, Translator, check_label, translator
+from grader.report.common import STATUS_LABELS
 from grader.report.common import clean_text as _clean
 from grader.report.common import points as _points
 from grader.report.common import shown_positions, worst_position
@@ -59,9 +60,7 @@ LABELS = {
     "lines_hidden": N_("… {hidden} lines not shown …"),
     "took": N_("took {seconds}"),
     "separator": N_(": "),  # between a name and what is said about it (full-width in Chinese)
-    "passed": N_("passed"),
-    "failed": N_("failed"),
-    "error": N_("error"),
+    **STATUS_LABELS,
 }
 
 

@@ -7,15 +7,21 @@ pipe only loses its own remaining results.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
 
+from grader.i18n import N_, Message
 from grader.sandbox.channel import ChannelError, decode_tensor
 from grader.sandbox.runner import RunOutcome
 
 MAX_TEXT = 4000
+MALFORMED = N_("malformed result from the submission's process ({error})")
+# The runner's own words when something else wrote on the result channel (grader/sandbox/runner.py).
+_FOREIGN_WRITER = re.compile(r"malformed result from the submission's process: something else wrote on the "
+                             r"grader's result channel \((?P<error>.*)\)", re.DOTALL)
 
 
 @dataclass
@@ -115,6 +121,19 @@ class RunEvidence(RunStatus):
 
     load: LoadReport | None
     calls: dict[str, CallReport]
+
+
+def channel_failure(outcome: RunOutcome, error: Exception | None = None) -> str | None:
+    """Why the result channel broke, as a Message a student reads in their language: ``error`` when a
+    frame failed validation here, else the runner's report (its wording is matched, its details kept)."""
+    if error is not None:
+        return Message(MALFORMED, {"error": str(error)})
+    reported = outcome.channel_error
+    foreign = _FOREIGN_WRITER.fullmatch(reported or "")
+    if foreign is None:
+        return reported
+    return Message(N_("malformed result from the submission's process: something else wrote on the grader's "
+                      "result channel ({error})"), {"error": foreign["error"]})
 
 
 def _text(value: Any, default: str = "") -> str:
@@ -226,7 +245,7 @@ def split_run(outcome: RunOutcome, exercises: dict[str, list[str]]) -> tuple[dic
     segments: dict[str, _Segment] = {}
     current: str | None = None
     loading_tampering: list[Tampering] = []
-    channel_error = outcome.channel_error
+    channel_error = channel_failure(outcome)
     for frame, mark in zip(outcome.frames, outcome.marks):
         try:
             event = frame.header.get("event")
@@ -263,7 +282,7 @@ def split_run(outcome: RunOutcome, exercises: dict[str, list[str]]) -> tuple[dic
             else:
                 raise ChannelError(f"unexpected frame {event!r}")
         except (ChannelError, KeyError, TypeError, ValueError) as exc:
-            channel_error = f"malformed result from the submission's process ({exc})"
+            channel_error = channel_failure(outcome, exc)
             break
 
     output = outcome.output_bytes
@@ -326,3 +345,45 @@ def split_programs(outcome: RunOutcome, programs: list[dict[str, list[str]]]) ->
             break
         frame_start, output_start, time_start = frame_stop, output_stop, time_stop
     return parts
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A frame the harness did not write: where it sits in the run, and what it was."""
+
+    index: int
+    frame: str
+
+
+def protocol_violation(outcome: RunOutcome, programs: list[dict[str, list[str]]]) -> Violation | None:
+    """The first frame out of the order the harness writes in, or None.
+
+    The harness writes, per program, ``load``, then per exercise ``begin``, each call in order, ``end``;
+    ``done`` last; ``tamper`` reports anywhere. A run may stop early (the child died), but any other
+    frame was written by the student's code on the result channel: a forged result, a second answer
+    for a call, an early ``end``, a length prefix meant to swallow a tamper report.
+    """
+    expected: list[tuple[str, str | None]] = []
+    for exercises in programs:
+        expected.append(("load", None))
+        for exercise_id, call_ids in exercises.items():
+            expected += [("begin", exercise_id), *(("call", c) for c in call_ids), ("end", exercise_id)]
+    expected.append(("done", None))
+    position = 0
+    for index, frame in enumerate(outcome.frames):
+        event = frame.header.get("event")
+        if event == "tamper":
+            continue
+        field_name = {"begin": "exercise", "end": "exercise", "call": "id"}.get(str(event))
+        got = (event, frame.header.get(field_name) if field_name else None)
+        if position >= len(expected) or got != expected[position]:
+            due = " ".join(filter(None, expected[position])) if position < len(expected) else "nothing"
+            shown = " ".join(str(part)[:40] for part in got if part is not None)
+            return Violation(index, f"a {shown} frame where {due} was due")
+        position += 1
+    return None
+
+
+def before(outcome: RunOutcome, index: int) -> RunOutcome:
+    """The run as it stood before frame ``index``: what came after is not the harness's word."""
+    return replace(outcome, frames=outcome.frames[:index], marks=outcome.marks[:index])

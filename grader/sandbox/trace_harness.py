@@ -381,6 +381,7 @@ def _run_cell(source: str, first_line: int, namespace: dict[str, Any]) -> None:
 
 
 def _interrupt(signum: int, frame: Any) -> None:
+    # The child has no message catalog: the grader words a CellTimeout from its type (grader/trace/judge.py).
     raise CellTimeout("the cell ran longer than its share of the time limit")
 
 

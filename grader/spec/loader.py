@@ -71,7 +71,7 @@ EXPECTATION_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "plot": (("curves",), ("curves", "autograd", "min_points")),
     "function_value": (("function", "output", "inputs"), ("function", "output", "inputs")),
 }
-_EXPECTATION_COMMON = ("id", "kind", "weight", "label", "hint")
+_EXPECTATION_COMMON = ("id", "kind", "weight", "label", "hint", "label_zh", "hint_zh")
 
 #: Distribution parameters, to flag ones the chosen distribution ignores.
 DISTRIBUTION_PARAMS: dict[str, tuple[str, ...]] = {"uniform": ("low", "high"), "normal": ("mean", "std")}
@@ -449,6 +449,8 @@ class _Builder:
             min_points=int(raw.get("min_points", Expectation.min_points)),
             function=raw.get("function", ""),
             inputs=tuple(dict(entry) for entry in raw.get("inputs", ())),
+            label_zh=raw.get("label_zh", ""),
+            hint_zh=raw.get("hint_zh", ""),
         )
 
     def target(self, index: int, raw: dict[str, Any], functions: Mapping[str, Function]) -> Target:

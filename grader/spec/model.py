@@ -144,6 +144,8 @@ class Expectation:
     min_points: int = 10
     function: str = ""
     inputs: tuple[dict[str, str], ...] = ()
+    label_zh: str = ""
+    hint_zh: str = ""
 
     @property
     def name(self) -> str:
@@ -221,10 +223,11 @@ class Exercise:
 _TRANSLATED_FIELDS: dict[type, tuple[str, ...]] = {
     Exercise: ("title", "prompt", "hints"),
     KnownMistake: ("message", "hint"),
+    Expectation: ("label", "hint"),
 }
 
 
-def _translated(item: Exercise | KnownMistake, lang: str) -> dict[str, object]:
+def _translated(item: Exercise | KnownMistake | Expectation, lang: str) -> dict[str, object]:
     """The fields of ``item`` that have a ``lang`` version in the spec (an empty one falls back to English)."""
     fields = {}
     for name in _TRANSLATED_FIELDS[type(item)]:
@@ -235,10 +238,12 @@ def _translated(item: Exercise | KnownMistake, lang: str) -> dict[str, object]:
 
 
 def localize(exercise: Exercise, lang: str) -> Exercise:
-    """The exercise as a student reading ``lang`` sees it: title, prompt, hints and known mistakes in that
-    language where the spec gives them, in English otherwise. Grading reads the localized copy only for
-    what it shows; everything it computes is the same in every language."""
+    """The exercise as a student reading ``lang`` sees it: title, prompt, hints, known mistakes and trace
+    expectations in that language where the spec gives them, in English otherwise. Grading reads the
+    localized copy only for what it shows; everything it computes is the same in every language."""
     if lang == "en":
         return exercise
     mistakes = tuple(replace(m, **_translated(m, lang)) for m in exercise.mistakes)  # type: ignore[arg-type]
-    return replace(exercise, mistakes=mistakes, **_translated(exercise, lang))  # type: ignore[arg-type]
+    expectations = tuple(replace(e, **_translated(e, lang)) for e in exercise.expectations)  # type: ignore[arg-type]
+    return replace(exercise, mistakes=mistakes, expectations=expectations,  # type: ignore[arg-type]
+                   **_translated(exercise, lang))

@@ -13,7 +13,8 @@ from typing import Any
 import torch
 
 from grader.sandbox.channel import ChannelError, decode_tensor
-from grader.sandbox.evidence import CallReport, ErrorInfo, RunStatus, Tampering, _call, _error, _line, _shapes, _text
+from grader.sandbox.evidence import (CallReport, ErrorInfo, RunStatus, Tampering, _call, _error, _line, _shapes, _text,
+                                     channel_failure)
 from grader.sandbox.runner import RunOutcome
 
 MAX_CELLS = 2000
@@ -157,7 +158,7 @@ def parse_trace(outcome: RunOutcome) -> TraceEvidence:
     calls: dict[str, list[VersionCall]] = {}
     tampering: list[Tampering] = []
     substituted: list[str] = []
-    channel_error = outcome.channel_error
+    channel_error = channel_failure(outcome)
     for frame in outcome.frames:
         try:
             event = frame.header.get("event")
@@ -176,7 +177,7 @@ def parse_trace(outcome: RunOutcome) -> TraceEvidence:
             elif event != "done":
                 raise ChannelError(f"unexpected frame {event!r}")
         except (ChannelError, KeyError, TypeError, ValueError) as exc:
-            channel_error = f"malformed result from the submission's process ({exc})"
+            channel_error = channel_failure(outcome, exc)
             break
     return TraceEvidence(
         cells=cells, calls=calls, substituted=substituted, finished=outcome.finished,

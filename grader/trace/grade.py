@@ -29,7 +29,8 @@ def grade_trace(grader: Grader, submission: Submission, exercises: list[Exercise
             prepared.append((exercise, grader.prepare(exercise)[0]))
         except ReferenceError as exc:
             results[exercise.id] = ExerciseResult(exercise.id, exercise.title, "error", 0.0, exercise.points,
-                                                  message=f"this exercise's spec is broken (not your fault): {exc}")
+                                                  message=grader.tr("this exercise's spec is broken (not your fault): "
+                                                                    "{error}", error=exc))
     if not prepared:
         return results
     each = [exercise_limits(e) for e, _ in prepared]
@@ -41,7 +42,7 @@ def grade_trace(grader: Grader, submission: Submission, exercises: list[Exercise
     evidence = parse_trace(outcome)
     for exercise, reference in prepared:
         judging = time.monotonic()
-        result = judge_trace(exercise, reference, evidence, submission, exercise_limits(exercise))
+        result = judge_trace(exercise, reference, evidence, submission, exercise_limits(exercise), grader.tr)
         result.duration = evidence.wall + time.monotonic() - judging
         results[exercise.id] = result
     return results

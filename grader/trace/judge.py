@@ -10,7 +10,7 @@ unchanged; passed checks name the cell and line that provided the evidence, fail
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -20,7 +20,9 @@ from grader.checks.provenance import _same
 from grader.checks.reference import Reference, ReferenceError
 from grader.diagnose import diagnose_error
 from grader.grading import _quote_lines, _run_failure, _unique
+from grader.i18n import ENGLISH, N_, Translator, localized
 from grader.results import CheckResult, Diagnosis, ExerciseResult, TrialOutcome
+from grader.sandbox.evidence import ErrorInfo
 from grader.sandbox.runner import Limits
 from grader.spec.model import Exercise, Expectation, Target, Tolerance
 from grader.submission import Submission
@@ -37,13 +39,14 @@ class _Context:
     reference: Reference
     evidence: TraceEvidence
     submission: Submission
+    tr: Translator = ENGLISH  # every message, label and place is worded in the result's language
 
     @property
     def tolerance(self) -> Tolerance:
         return self.exercise.tolerance
 
     def where(self, cell: int, line: int | None) -> str:
-        return self.submission.locate(line) if line else f"cell {cell}"
+        return self.submission.locate(line, self.tr) if line else self.tr("cell {cell}", cell=cell)
 
 
 @dataclass
@@ -85,6 +88,14 @@ def _problem_inputs(ctx: _Context, expectation: Expectation, record: TraceRecord
     return _target(expectation, vjp=True), {**inputs, _COTANGENT: vector.to(torch.float64)}
 
 
+_NO_LEAF = {  # which leaves the expectation accepts (Expectation.leaf)
+    "any": N_("no backward() or autograd.grad() reached a leaf to which {output} applies"),
+    "scalar": N_("no backward() or autograd.grad() reached a leaf to which {output} applies (a scalar leaf)"),
+    "nonscalar": N_("no backward() or autograd.grad() reached a leaf to which {output} applies (a vector or matrix "
+                    "leaf)"),
+}
+
+
 def _leaf_fits(expectation: Expectation, leaf: Leaf) -> bool:
     if leaf.value is None or leaf.increment is None:
         return False
@@ -96,9 +107,10 @@ def _leaf_fits(expectation: Expectation, leaf: Leaf) -> bool:
 
 
 def _leaf_gradient(expectation: Expectation, ctx: _Context) -> _Verdict:
-    tol = ctx.tolerance
+    tol, tr = ctx.tolerance, ctx.tr
     wrt = expectation.wrt
-    labels = (f"reference autograd at the traced {wrt}", f"finite differences at the traced {wrt}")
+    labels = (tr("reference autograd at the traced {name}", name=wrt),
+              tr("finite differences at the traced {name}", name=wrt))
     closest: tuple[float, str, int | None] | None = None
     for record in ctx.evidence.records:
         if record.error is not None or expectation.call not in ("any", record.kind):
@@ -115,22 +127,25 @@ def _leaf_gradient(expectation: Expectation, ctx: _Context) -> _Verdict:
             except (ReferenceError, RuntimeError):
                 continue
             assert leaf.increment is not None
-            comparison = compare(leaf.increment, expected, rtol=tol.rtol, atol=tol.atol)
+            comparison = compare(leaf.increment, expected, rtol=tol.rtol, atol=tol.atol, tr=tr)
             # The learner's own name for the leaf is unknown (x is often rebound): name it by its shape.
-            where = f"{ctx.where(record.cell, record.line)}: {record.kind}() gave a leaf of shape {leaf.shape}"
+            where = tr("{where}: {call}() gave a leaf of shape {shape}", where=ctx.where(record.cell, record.line),
+                       call=record.kind, shape=leaf.shape)
             if comparison.passed:
-                evidence = f"{where} the gradient of {expectation.output}: {comparison.message}"
+                evidence = tr("{where} the gradient of {output}: {comparison}", where=where,
+                              output=expectation.output, comparison=comparison.message)
                 return _Verdict([TrialOutcome(labels[0], True, evidence),
                                  _finite_differences(ctx, target, inputs, leaf.increment, labels[1], where)],
                                 record.line)
             miss = _miss_size(comparison)
             if closest is None or miss < closest[0]:
-                closest = (miss, f"closest: {where} an increment off by {comparison.message}", record.line)
+                closest = (miss, tr("closest: {where} an increment off by {comparison}", where=where,
+                                    comparison=comparison.message), record.line)
     if closest is None:
-        message = (f"no backward() or autograd.grad() reached a leaf to which {expectation.output} applies"
-                   + {"scalar": " (a scalar leaf)", "nonscalar": " (a vector or matrix leaf)"}.get(expectation.leaf, ""))
+        message = tr(_NO_LEAF.get(expectation.leaf, _NO_LEAF["any"]), output=expectation.output)
         return _Verdict([TrialOutcome(label, False, message) for label in labels])
-    message = f"no traced leaf got the gradient of {expectation.output}; {closest[1]}"
+    message = tr("no traced leaf got the gradient of {output}; {closest}", output=expectation.output,
+                 closest=closest[1])
     return _Verdict([TrialOutcome(label, False, message) for label in labels], closest[2])
 
 
@@ -144,63 +159,69 @@ def _miss_size(comparison: Comparison) -> float:
 def _finite_differences(ctx: _Context, target: Target, inputs: dict[str, torch.Tensor], increment: torch.Tensor,
                         label: str, where: str) -> TrialOutcome:
     """The same increment against float64 central differences of the reference at the traced leaf value."""
-    tol = ctx.tolerance
+    tol, tr = ctx.tolerance, ctx.tr
     problem = ctx.reference.problem(target, inputs)
     generator = torch.Generator().manual_seed(increment.numel())
     if not is_stable(problem.function, problem.x, order=1, generator=generator):
-        return TrialOutcome(label, True, "not judged: a jump or kink lies within the finite-difference step at "
-                                         "the traced value", skipped=True)
+        return TrialOutcome(label, True, tr("not judged: a jump or kink lies within the finite-difference step at "
+                                            "the traced value"), skipped=True)
     verdict = check_gradient(problem.function, problem.x, increment.to(torch.float64), rtol=tol.rtol, atol=tol.atol,
-                             generator=generator)
+                             generator=generator, tr=tr)
     if not verdict.stable:
         return TrialOutcome(label, True, verdict.message, skipped=True)
-    return TrialOutcome(label, verdict.passed, f"{where}: {verdict.message}", verdict.mismatch)
+    return TrialOutcome(label, verdict.passed, tr("{where}: {message}", where=where, message=verdict.message),
+                        verdict.mismatch)
 
 
 # --- calls ---------------------------------------------------------------------------------------------
 
 
 def _second_backward(expectation: Expectation, ctx: _Context) -> _Verdict:
-    label = "a second backward through one graph"
+    tr = ctx.tr
+    label = tr("a second backward through one graph")
     retained: set[int] = set()
     for record in ctx.evidence.records:
         where = ctx.where(record.cell, record.line)
         if record.kind == "backward" and record.error and SECOND_TIME in record.error:
-            return _Verdict([TrialOutcome(label, True, f"{where}: the second backward() raised \"Trying to "
-                                                       "backward through the graph a second time\"")], record.line)
+            return _Verdict([TrialOutcome(label, True, tr("{where}: the second backward() raised \"Trying to "
+                                                          "backward through the graph a second time\"", where=where))],
+                            record.line)
         if record.kind != "backward" or record.error or record.graph is None:
             continue
         if record.graph in retained and any(leaf.accumulated for leaf in record.leaves):
-            return _Verdict([TrialOutcome(label, True, f"{where}: backward() ran again through a graph kept by "
-                                                       "retain_graph=True, and the gradient accumulated")],
-                            record.line)
+            return _Verdict([TrialOutcome(label, True, tr("{where}: backward() ran again through a graph kept by "
+                                                          "retain_graph=True, and the gradient accumulated",
+                                                          where=where))], record.line)
         if record.retain_graph:
             retained.add(record.graph)
-    return _Verdict([TrialOutcome(label, False, "no backward() ran through the same graph twice: call y.backward() "
-                                                "again right after the first (it raises, or with retain_graph=True "
-                                                "the gradients accumulate)")])
+    return _Verdict([TrialOutcome(label, False, tr("no backward() ran through the same graph twice: call "
+                                                   "y.backward() again right after the first (it raises, or with "
+                                                   "retain_graph=True the gradients accumulate)"))])
 
 
 def _no_autograd(ctx: _Context) -> str:
-    return ("not from autograd: no backward() or torch.autograd.grad() ran anywhere in the notebook, so its "
-            "gradients were computed some other way (by hand? sympy? finite differences?)")
+    return ctx.tr("not from autograd: no backward() or torch.autograd.grad() ran anywhere in the notebook, so its "
+                  "gradients were computed some other way (by hand? sympy? finite differences?)")
 
 
 def _autograd_call(expectation: Expectation, ctx: _Context) -> _Verdict:
-    wanted = {"any": "backward() or torch.autograd.grad()", "backward": "backward()",
-              "grad": "torch.autograd.grad()"}[expectation.call]
+    tr = ctx.tr
+    calls = {"backward": "backward()", "grad": "torch.autograd.grad()"}
+    wanted = calls.get(expectation.call) or tr("{first} or {second}", first=calls["backward"], second=calls["grad"])
     if expectation.create_graph:
-        wanted += " with create_graph=True"
-    label = f"{wanted} ran"
+        wanted = tr("{call} with create_graph=True", call=wanted)
+    label = tr("{call} ran", call=wanted)
     records = ctx.evidence.records
     for record in records:
         if record.error is None and expectation.call in ("any", record.kind) and (
                 expectation.create_graph is None or record.create_graph == expectation.create_graph):
-            return _Verdict([TrialOutcome(label, True, f"{ctx.where(record.cell, record.line)}: {record.kind}() ran"
-                                          + (" with create_graph=True" if record.create_graph else ""))], record.line)
+            ran = f"{record.kind}()"
+            ran = tr("{call} with create_graph=True", call=ran) if record.create_graph else ran
+            return _Verdict([TrialOutcome(label, True, tr("{where}: {call} ran", where=ctx.where(record.cell, record.line),
+                                                          call=ran))], record.line)
     if not any(r.error is None for r in records):
         return _Verdict([TrialOutcome(label, False, _no_autograd(ctx))])
-    return _Verdict([TrialOutcome(label, False, f"autograd ran, but no {wanted} did")])
+    return _Verdict([TrialOutcome(label, False, tr("autograd ran, but no {call} did", call=wanted))])
 
 
 # --- plots ---------------------------------------------------------------------------------------------
@@ -228,13 +249,15 @@ def _from_autograd(curve: Curve, records: list[TraceRecord]) -> TraceRecord | No
 
 
 def _plot(expectation: Expectation, ctx: _Context) -> _Verdict:
-    tol = ctx.tolerance
+    tol, tr = ctx.tolerance, ctx.tr
     curves = [c for c in ctx.evidence.curves if _usable(c, expectation.min_points)]
-    labels = [f"a curve ≈ {e}" + (" over the same x" if i else "") for i, e in enumerate(expectation.curves)]
-    labels += [f"{expectation.curves[i]} obtained by autograd" for i in expectation.autograd]
+    labels = [tr("a curve ≈ {expression} over the same x", expression=e) if i else tr("a curve ≈ {expression}",
+                                                                                       expression=e)
+              for i, e in enumerate(expectation.curves)]
+    labels += [tr("{expression} obtained by autograd", expression=expectation.curves[i]) for i in expectation.autograd]
     if not curves:
-        message = (f"no figure with a curve of at least {expectation.min_points} points was plotted "
-                   "(d2l.plot, plt.plot)")
+        message = tr("no figure with a curve of at least {points} points was plotted (d2l.plot, plt.plot)",
+                     points=expectation.min_points)
         return _Verdict([TrialOutcome(label, False, message) for label in labels])
 
     def matches(curve: Curve, expression: str) -> bool:
@@ -243,7 +266,7 @@ def _plot(expectation: Expectation, ctx: _Context) -> _Verdict:
             expected = torch.as_tensor(ctx.reference.evaluate(expression, {"x": curve.x.to(torch.float64)}))
         except ReferenceError:
             return False
-        return expected.shape == curve.y.shape and compare(curve.y, expected, rtol=tol.rtol, atol=tol.atol).passed
+        return expected.shape == curve.y.shape and compare(curve.y, expected, rtol=tol.rtol, atol=tol.atol, tr=tr).passed
 
     best: list[Curve | None] = []
     for anchor in curves:  # the figure (curves over one x) that satisfies the most of the expectation
@@ -255,22 +278,26 @@ def _plot(expectation: Expectation, ctx: _Context) -> _Verdict:
     outcomes = []
     for label, expression, curve in zip(labels, expectation.curves, best):
         if curve is not None:
-            outcomes.append(TrialOutcome(label, True, f"{ctx.where(curve.cell, curve.line)} ({curve.source}): "
-                                                      f"{curve.y.numel()} points ≈ {expression}"))  # type: ignore[union-attr]
+            outcomes.append(TrialOutcome(label, True, tr("{where} ({source}): {points} points ≈ {expression}",
+                                                         where=ctx.where(curve.cell, curve.line), source=curve.source,
+                                                         points=curve.y.numel(),  # type: ignore[union-attr]
+                                                         expression=expression)))
         else:
-            outcomes.append(TrialOutcome(label, False, f"no plotted curve ≈ {expression} over the same x"
-                                                       + _against_other_curve(ctx, curves)))
+            outcomes.append(TrialOutcome(label, False, tr("no plotted curve ≈ {expression} over the same x",
+                                                          expression=expression) + _against_other_curve(ctx, curves)))
     for label, index in zip(labels[len(expectation.curves):], expectation.autograd):
         curve = best[index]
         if curve is None:
-            outcomes.append(TrialOutcome(label, False, f"no curve ≈ {expectation.curves[index]} to check"))
+            outcomes.append(TrialOutcome(label, False, tr("no curve ≈ {expression} to check",
+                                                          expression=expectation.curves[index])))
             continue
         record = _from_autograd(curve, ctx.evidence.records)
         outcomes.append(TrialOutcome(label, record is not None, (
-            f"the plotted values are the gradient {record.kind}() produced at {ctx.where(record.cell, record.line)}"
+            tr("the plotted values are the gradient {call}() produced at {where}", call=record.kind,
+               where=ctx.where(record.cell, record.line))
             if record is not None else
-            f"not from autograd: the curve plotted at {ctx.where(curve.cell, curve.line)} matches no gradient "
-            "backward() or autograd.grad() produced (was it typed as a formula, e.g. cos?)")))
+            tr("not from autograd: the curve plotted at {where} matches no gradient backward() or autograd.grad() "
+               "produced (was it typed as a formula, e.g. cos?)", where=ctx.where(curve.cell, curve.line)))))
     line = next((c.line for c in best if c is not None), None)
     return _Verdict(outcomes, line)
 
@@ -281,16 +308,31 @@ def _against_other_curve(ctx: _Context, curves: list[Curve]) -> str:
         for other in curves:
             if other is not curve and other.y is not None and curve.x is not None and \
                     other.y.shape == curve.x.shape and torch.allclose(other.y.double(), curve.x.double()):
-                return (f" (the curve plotted at {ctx.where(curve.cell, curve.line)} uses another curve's values "
-                        "as its x: plot both against x)")
+                return ctx.tr(" (the curve plotted at {where} uses another curve's values as its x: plot both "
+                              "against x)", where=ctx.where(curve.cell, curve.line))
     return ""
+
+
+# --- the harness's own exceptions ----------------------------------------------------------------------
+
+CELL_TIMEOUT = "CellTimeout"  # grader/sandbox/trace_harness.py: a cell or call ran past its share of the time
+
+
+def _harness_error(error: ErrorInfo, tr: Translator) -> ErrorInfo:
+    """An exception as the student reads it: the harness's own (a cell interrupted for its time) is worded
+    here, from its type, since the child has no catalog; the learner's exceptions keep Python's words."""
+    if error.type != CELL_TIMEOUT:
+        return error
+    return replace(error, message=tr("it ran longer than its share of the time limit (an infinite loop, or "
+                                     "input()?)"))
 
 
 # --- the learner's functions ---------------------------------------------------------------------------
 
 
 def _function_value(expectation: Expectation, ctx: _Context) -> _Verdict:
-    tol = ctx.tolerance
+    tol, tr = ctx.tolerance, ctx.tr
+    function = expectation.function
     inputs = expectation_inputs(ctx.reference, expectation)
     labels = [f"{expectation.function}(" + ", ".join(f"{k}={shorten(v)}" for k, v in entry.items()) + ")"
               for entry in inputs]
@@ -303,25 +345,28 @@ def _function_value(expectation: Expectation, ctx: _Context) -> _Verdict:
             defined[version.version] = (ctx.where(version.cell, version.line), version.line)
             report = version.report
             if report.status == "not_callable":
-                outcome = TrialOutcome(label, False, f"{expectation.function} takes other parameters: not called")
+                outcome = TrialOutcome(label, False, tr("{function} takes other parameters: not called",
+                                                        function=function))
             elif report.status == "error" and report.error is not None:
-                outcome = TrialOutcome(label, False, f"raised {report.error}")
+                outcome = TrialOutcome(label, False, tr("raised {error}", error=_harness_error(report.error, tr)))
             elif report.value is None or report.value.tensor is None:
-                outcome = TrialOutcome(label, False, f"returned {report.value.type if report.value else 'nothing'}, "
-                                                     "not a tensor")
+                outcome = TrialOutcome(label, False, tr("returned {type}, not a tensor", type=report.value.type)
+                                       if report.value else tr("returned nothing, not a tensor"))
             else:
-                comparison = compare(report.value.tensor, expected, rtol=tol.rtol, atol=tol.atol)
+                comparison = compare(report.value.tensor, expected, rtol=tol.rtol, atol=tol.atol, tr=tr)
                 outcome = TrialOutcome(label, comparison.passed, comparison.message, comparison.mismatch,
                                        values=comparison.values)
             per_version.setdefault(version.version, []).append(outcome)
     if not per_version:
-        message = f"{expectation.function} was never defined as a function, so it could not be compared with the book's"
+        message = tr("{function} was never defined as a function, so it could not be compared with the book's",
+                     function=function)
         return _Verdict([TrialOutcome(label, False, message) for label in labels])
     # The learner may redefine the name later (f = sin): the best version counts, the latest on a tie.
     version = max(per_version, key=lambda v: (sum(o.passed for o in per_version[v]), v))
     where, line = defined[version]
-    outcomes = [TrialOutcome(o.trial, o.passed, f"the {expectation.function} defined at {where}: {o.message}",
-                             o.mismatch, values=o.values) for o in per_version[version]]
+    outcomes = [TrialOutcome(o.trial, o.passed, tr("the {function} defined at {where}: {message}", function=function,
+                                                   where=where, message=o.message), o.mismatch, values=o.values)
+                for o in per_version[version]]
     return _Verdict(outcomes, line)
 
 
@@ -337,12 +382,12 @@ JUDGES: dict[str, Judge] = {
 # --- the exercise --------------------------------------------------------------------------------------
 
 
-def _summary(outcomes: list[TrialOutcome]) -> str:
+def _summary(outcomes: list[TrialOutcome], tr: Translator) -> str:
     judged = [o for o in outcomes if not o.skipped]
     passed = sum(o.passed for o in judged)
     failed = [o for o in judged if not o.passed]
     shown = failed[0] if failed else (judged[0] if judged else None)
-    return f"{passed}/{len(judged)} passed" + (f": {shown.message}" if shown else "")
+    return tr("{passed}/{total} passed", passed=passed, total=len(judged)) + (tr(": ") + shown.message if shown else "")
 
 
 def _cell_diagnoses(ctx: _Context, passed: set[str]) -> list[Diagnosis]:
@@ -353,19 +398,22 @@ def _cell_diagnoses(ctx: _Context, passed: set[str]) -> list[Diagnosis]:
     for cell in ctx.evidence.cells:
         if cell.error is None:
             continue
-        diagnosis = diagnose_error(cell.error)
+        diagnosis = diagnose_error(_harness_error(cell.error, ctx.tr), tr=ctx.tr)
         if diagnosis.code == "retain_graph_missing" and second_backward_shown:
             continue
-        diagnosis.message = f"{ctx.where(cell.index, cell.error.line)} raised: {diagnosis.message}"
+        diagnosis.message = ctx.tr("{where} raised: {message}", where=ctx.where(cell.index, cell.error.line),
+                                   message=diagnosis.message)
         diagnoses.append(diagnosis)
     return diagnoses
 
 
 def judge_trace(exercise: Exercise, reference: Reference, evidence: TraceEvidence, submission: Submission,
-                limits: Limits) -> ExerciseResult:
-    """Checks (one per expectation), diagnoses and score from a validated trace (pure: no processes)."""
-    ctx = _Context(exercise, reference, evidence, submission)
-    failure = _run_failure(evidence, limits)
+                limits: Limits, tr: Translator = ENGLISH) -> ExerciseResult:
+    """Checks (one per expectation), diagnoses and score from a validated trace (pure: no processes),
+    worded by ``tr``."""
+    ctx = _Context(exercise, reference, evidence, submission, tr)
+    failure = _run_failure(evidence, limits, tr)
+    failure = localized(failure, tr) if failure else failure  # a broken result channel is worded in the sandbox
     checks: list[CheckResult] = []
     diagnoses: list[Diagnosis] = []
     passed_ids: set[str] = set()
@@ -374,18 +422,20 @@ def judge_trace(exercise: Exercise, reference: Reference, evidence: TraceEvidenc
         outcomes = verdict.outcomes
         if evidence.tampering and expectation.kind != "function_value":  # everything else is the child's record
             first = evidence.tampering[0]
-            reason = f"not trusted: the code {first.what}, which can fake what the grader records"
+            reason = tr("not trusted: the code {what}{where}, which can fake what the grader records", what=first.what,
+                        where="")
             outcomes = [TrialOutcome(o.trial, False, reason) for o in outcomes]
         judged = [o for o in outcomes if not o.skipped]
         fraction = sum(o.passed for o in judged) / len(judged) if judged else 1.0
         checks.append(CheckResult(name=expectation.id, weight=expectation.weight, passed=sum(o.passed for o in judged),
                                   total=len(judged), score=expectation.weight * fraction,
-                                  max_score=expectation.weight, message=_summary(outcomes), trials=outcomes))
+                                  max_score=expectation.weight, message=_summary(outcomes, tr), trials=outcomes))
         if fraction == 1.0:
             passed_ids.add(expectation.id)
         else:
             failed = next(o for o in judged if not o.passed)
-            diagnoses.append(Diagnosis(f"trace_{expectation.id}", f"{expectation.name}: {failed.message}",
+            diagnoses.append(Diagnosis(f"trace_{expectation.id}", tr("{check}: {message}", check=expectation.name,
+                                                                     message=failed.message),
                                        expectation.hint, verdict.line))
     weights = sum(c.max_score for c in checks) or 1.0
     score = exercise.points * sum(c.score for c in checks) / weights
@@ -394,8 +444,8 @@ def judge_trace(exercise: Exercise, reference: Reference, evidence: TraceEvidenc
         check.max_score = round(exercise.points * check.max_score / weights, 6)
     if evidence.tampering:
         first = evidence.tampering[0]
-        diagnoses.append(Diagnosis("tampering", f"your code {first.what}", "Solve the exercise with autograd alone.",
-                                   first.line))
+        diagnoses.append(Diagnosis("tampering", tr("your code {what}", what=first.what),
+                                   tr("Solve the exercise with autograd alone."), first.line))
 
     status, message = "passed", ""
     if not evidence.cells and failure:
@@ -403,7 +453,7 @@ def judge_trace(exercise: Exercise, reference: Reference, evidence: TraceEvidenc
     elif score < exercise.points - 1e-9:
         status = "failed"
         failed_check = next(c for c in checks if c.passed < c.total)
-        message = failure or f"{failed_check.name}: {failed_check.message}"
+        message = failure or tr("{check}: {message}", check=failed_check.name, message=failed_check.message)
     if status != "passed":
         diagnoses = _cell_diagnoses(ctx, passed_ids) + diagnoses
     return ExerciseResult(

@@ -31,4 +31,4 @@ def choose_mode(submission: Submission, catalog: list[Exercise], chosen: list[Ex
     note = tr("graded in trace mode: the file defines none of the functions function mode calls ({names}), so its "
               "cells ran top to bottom in one namespace and every backward()/autograd.grad() call was traced",
               names=shown)
-    return traced, [note, *(n for n in skipped if n not in submission.notes)]
+    return traced, [note, *(n.text(tr) for n in skipped if n not in submission.notes)]
