@@ -198,7 +198,7 @@ class Grader:
             submissions.append(SubmissionResult(
                 submission=str(submission.path), score=round(sum(r.score for r in results), 6),
                 max_score=sum(r.max_score for r in results), exercises=results,
-                notes=[localized(note, self.tr) for note in submission.notes], review=review(submission.source),
+                notes=[localized(note, self.tr) for note in submission.notes], review=[ReviewFlag(f.code, localized(f.message, self.tr), f.line) for f in review(submission.source)],
                 seed=self.seed, grader_version=__version__, duration=duration, lang=self.tr.lang))
         return submissions
 
@@ -496,14 +496,14 @@ def _forbidden_outcome(exercise: Exercise, evidence: RunEvidence, submission: Su
     whole = tr("whole exercise")
     listed = ", ".join(ops)
     if not uses and bypasses:  # a clean trace means nothing if the code can switch the tracing off
-        first = bypasses[0]  # review flags are instructor-facing, in English: quoted as they are
-        diagnoses.append(Diagnosis("trace_bypass", tr("your code {what} (line {line})", what=first.message,
+        first = bypasses[0]
+        diagnoses.append(Diagnosis("trace_bypass", tr("your code {what} (line {line})", what=localized(first.message, tr),
                                                       line=first.line),
                                    tr("This exercise must not use {ops}; code that goes around the "
                                       "grader's tracing of torch calls fails this check.", ops=listed), first.line))
         return TrialOutcome(whole, False,
                             tr("not trusted: the code {what} at line {line}, which hides torch "
-                               "calls from the forbidden-operation trace", what=first.message, line=first.line))
+                               "calls from the forbidden-operation trace", what=localized(first.message, tr), line=first.line))
     if not uses:
         static = static_uses(submission.source, ops)
         if static and not any(c.status == "ok" for c in evidence.calls.values()):
@@ -532,13 +532,13 @@ def _distrust(tally: _Tally, tampering: list[Tampering], diagnoses: list[Diagnos
     that rest on that record fail (the numbers are still judged, from the grader's own copies)."""
     first = tampering[0]
     where = tr(" at line {line}", line=first.line) if first.line else ""
-    reason = tr("not trusted: the code {what}{where}, which can fake what the grader records", what=first.what,
+    reason = tr("not trusted: the code {what}{where}, which can fake what the grader records", what=localized(first.what, tr),
                 where=where)
     for name in UNTRUSTED_CHECKS:
         if name in tally.outcomes:
             tally.outcomes[name] = [TrialOutcome(o.trial, False, reason) for o in tally.outcomes[name]]
     diagnoses.append(Diagnosis(
-        "tampering", tr("your code {what}", what=first.what),
+        "tampering", tr("your code {what}", what=localized(first.what, tr)),
         tr("Solve the exercise with autograd alone: code that inspects or patches the grader's machinery "
            "fails the autograd and forbidden-operation checks."), first.line))
 

@@ -412,3 +412,30 @@ def test_pytest_items_and_failures_speak_chinese(homework: pytest.Pytester) -> N
     refused = homework.runpytest_subprocess("--grader-submission", "homework.py", "--grader-lang", "zh",
                                             "-p", "no:cacheprovider")
     refused.stdout.fnmatch_lines(["*grader: homework.py 不是 UTF-8 编码的文本文件*"])
+
+
+def test_tampering_and_review_flags_are_worded_in_chinese(tmp_path, sandbox, catalog) -> None:
+    """What the harness reports (as codes) and what the static review flags, in the result's language."""
+    from grader.grading import Grader
+    from grader.submission import read_submission
+
+    path = tmp_path / "peek.py"
+    path.write_text("import sys\nimport torch\n\ndef grad_dot(x):\n    sys._getframe(0)\n"
+                    "    x.requires_grad_(True)\n    (2 * torch.dot(x, x)).backward()\n    return x.grad\n")
+    result = Grader(sandbox, lang="zh").grade(read_submission(path), [catalog["dot"]])
+    (dot,) = result.exercises
+    tampering = next(d for d in dot.diagnoses if d.code == "tampering")
+    assert "sys._getframe" in tampering.message and tampering.line == 5
+    assert not _english_sentences(tampering.message, *(c.message for c in dot.checks))
+    flags = {f.code: f.message for f in result.review}
+    assert "sys._getframe" in flags["inspects_frames"] and not _english_sentences(*flags.values())
+
+
+def test_a_hidden_check_names_its_concept_in_the_students_language(tmp_path, catalog) -> None:
+    from grader.spec.hidden import load_hidden
+
+    (tmp_path / "detach.yaml").write_text(
+        'exercise: detach\nconcept: "u stays constant for matrices too"\nconcept_zh: "对矩阵，u 同样是常数"\n'
+        'weight: 1\ntrials:\n  random: 1\n')
+    checks = load_hidden(tmp_path, list(catalog.values()))["detach"]
+    assert checks.concept_in("zh") == "对矩阵，u 同样是常数" and checks.concept_in("en") == "u stays constant for matrices too"

@@ -24,7 +24,7 @@ def merge_hidden(visible: ExerciseResult, hidden: ExerciseResult, checks: Hidden
     verdicts = _trial_verdicts(hidden)
     passed = sum(verdicts)
     fraction = hidden.score / hidden.max_score if hidden.status != "error" and hidden.max_score else 0.0
-    failed_message = tr("a hidden check failed: {concept}", concept=checks.concept)
+    failed_message = tr("a hidden check failed: {concept}", concept=checks.concept_in(tr.lang))
     check = CheckResult(
         name="hidden", weight=checks.weight, passed=passed, total=len(verdicts),
         score=round(points * share * fraction, 6), max_score=round(points * share, 6),

@@ -97,8 +97,33 @@ class LoadReport:
 class Tampering:
     """The student's code reached into the grader's machinery: its evidence cannot be trusted."""
 
-    what: str
+    what: str  # completes "your code ...": a Message when the harness reported it (worded per language)
     line: int | None
+
+
+# What each tamper report of the harness means (grader/sandbox/harness.py: _tamper_event), by its code.
+TAMPERING = {
+    "gc.get_objects": N_("looked through every live object (gc.get_objects)"),
+    "gc.get_referrers": N_("looked for the objects referring to another (gc.get_referrers)"),
+    "gc.get_referents": N_("looked inside objects (gc.get_referents)"),
+    "sys._getframe": N_("inspected the interpreter's frames (sys._getframe)"),
+    "sys._current_frames": N_("inspected the interpreter's frames (sys._current_frames)"),
+    "sys.settrace": N_("installed a tracer (sys.settrace)"),
+    "sys.setprofile": N_("installed a profiler hook (sys.setprofile)"),
+    "ctypes": N_("used ctypes ({detail})"),
+    "frames": N_("reached interpreter frames ({detail})"),
+    "patched": N_("patched {detail}"),
+    "imported_grader": N_("imported the grader's own module {detail}"),
+}
+
+
+def tamper_report(header: dict[str, Any]) -> Tampering:
+    """A tamper report of the harness; one with a code it does not know still counts, worded generically."""
+    code, detail = header.get("code"), _text(header.get("detail"))[:200]
+    template = TAMPERING.get(code) if isinstance(code, str) else None
+    what = Message(template, {"detail": detail}) if template else Message(
+        N_("reached into the grader's machinery ({detail})"), {"detail": _text(code, "?")[:80]})
+    return Tampering(what, _line(header.get("line")))
 
 
 @dataclass
@@ -250,7 +275,7 @@ def split_run(outcome: RunOutcome, exercises: dict[str, list[str]]) -> tuple[dic
         try:
             event = frame.header.get("event")
             if event == "tamper":
-                note = Tampering(_text(frame.header.get("what"), "?")[:200], _line(frame.header.get("line")))
+                note = tamper_report(frame.header)
                 (segments[current].tampering if current is not None else loading_tampering).append(note)
             elif event == "load" and load is None:
                 defined = frame.header.get("defined")

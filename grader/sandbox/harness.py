@@ -64,15 +64,9 @@ MAX_TAMPER_FRAMES = 20
 # Audit events that let code reach into the grader's machinery (its recorders, its evidence, torch's
 # patched functions). Raised by student code, they make provenance and forbidden-operation evidence
 # untrustworthy, so the grader fails those checks; the same calls from torch or the stdlib are normal.
-_WATCHED_EVENTS = {
-    "gc.get_objects": "looked through every live object (gc.get_objects)",
-    "gc.get_referrers": "looked for the objects referring to another (gc.get_referrers)",
-    "gc.get_referents": "looked inside objects (gc.get_referents)",
-    "sys._getframe": "inspected the interpreter's frames (sys._getframe)",
-    "sys._current_frames": "inspected the interpreter's frames (sys._current_frames)",
-    "sys.settrace": "installed a tracer (sys.settrace)",
-    "sys.setprofile": "installed a profiler hook (sys.setprofile)",
-}
+# A report names the event by code; the grader words it (grader/sandbox/evidence.py: TAMPERING).
+_WATCHED_EVENTS = frozenset({"gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys._getframe",
+                             "sys._current_frames", "sys.settrace", "sys.setprofile"})
 _FRAME_ATTRIBUTES = {"tb_frame", "gi_frame", "cr_frame", "ag_frame"}
 
 
@@ -88,21 +82,21 @@ def _from_student(depth: int) -> int | None:
     return None
 
 
-def _tamper_event(event: str, args: tuple[Any, ...]) -> str | None:
-    """What the event means when the student's code raised it, or None when it is harmless."""
+def _tamper_event(event: str, args: tuple[Any, ...]) -> tuple[str, str] | None:
+    """What the event means when the student's code raised it, as (code, detail), or None when harmless."""
     if event in _WATCHED_EVENTS:
-        return _WATCHED_EVENTS[event]
+        return event, ""
     if event.startswith("ctypes."):
-        return f"used ctypes ({event})"
+        return "ctypes", event
     if event == "object.__getattr__" and len(args) > 1 and args[1] in _FRAME_ATTRIBUTES:
-        return f"reached interpreter frames ({args[1]})"
+        return "frames", str(args[1])
     if event in ("object.__setattr__", "object.__delattr__") and args:
         owner = getattr(args[0], "__module__", "") or ""
         if isinstance(owner, str) and owner.split(".")[0] in ("torch", "grader"):
             name = getattr(args[0], "__qualname__", type(args[0]).__name__)
-            return f"patched {owner}.{name}.{args[1] if len(args) > 1 else '?'}"
+            return "patched", f"{owner}.{name}.{args[1] if len(args) > 1 else '?'}"
     if event == "import" and args and isinstance(args[0], str) and args[0].split(".")[0] == "grader":
-        return f"imported the grader's own module {args[0]}"
+        return "imported_grader", args[0]
     return None
 
 
@@ -115,7 +109,7 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         what = _tamper_event(event, args)
         line = _from_student(1) if what else None
         if what and line is not None:
-            _report_tampering(what, line or None)
+            _report_tampering(*what, line=line or None)
     except Exception:  # noqa: BLE001 - an audit hook must never break the code it watches
         pass
     finally:
@@ -473,10 +467,10 @@ def _run_call(call: dict[str, Any], namespace: dict[str, Any], inputs: list[torc
     return frame, evidence.writer.body()
 
 
-def _report_tampering(what: str, line: int | None = None) -> None:
+def _report_tampering(code: str, detail: str = "", line: int | None = None) -> None:
     if _State.result_fd >= 0 and _State.tamper_reported < MAX_TAMPER_FRAMES:
         _State.tamper_reported += 1
-        write_frame(_State.result_fd, {"event": "tamper", "what": what[:200], "line": line})
+        write_frame(_State.result_fd, {"event": "tamper", "code": code, "detail": detail[:200], "line": line})
 
 
 def _snapshot_torch() -> dict[str, Any]:
@@ -508,7 +502,7 @@ def _check_torch(snapshot: dict[str, Any]) -> None:
     for key, original in snapshot.items():
         if now.get(key, _MISSING) is original:
             continue
-        _report_tampering(f"patched torch.{key}")
+        _report_tampering("patched", f"torch.{key}")
         owner, name = (torch.Tensor, key[7:]) if key.startswith("Tensor.") else (torch.autograd, key[9:])
         setattr(owner, name, original)
     # New attributes may be torch's own lazy set-up; one that hides a method of the C tensor type
@@ -516,7 +510,7 @@ def _check_torch(snapshot: dict[str, Any]) -> None:
     for key in now.keys() - snapshot.keys():
         name = key[7:]
         if key.startswith("Tensor.") and hasattr(torch._C.TensorBase, name):
-            _report_tampering(f"patched torch.{key}")
+            _report_tampering("patched", f"torch.{key}")
             delattr(torch.Tensor, name)
 
 

@@ -6,6 +6,7 @@ check weights, and trials in the spec format's ``trials`` syntax::
 
     exercise: detach
     concept: "u is held constant for matrix inputs too"
+    concept_zh: "对矩阵输入，u 同样被视为常数"       # optional: shown to students graded with --lang zh
     weight: 3
     trials:
       fixed:
@@ -53,6 +54,10 @@ class HiddenChecks:
     weight: float
     exercise: Exercise  # the catalog exercise with the hidden trials in place of its own
     source: Path
+    concept_zh: str = ""  # the concept for students graded in Chinese (the English one when absent)
+
+    def concept_in(self, lang: str) -> str:
+        return self.concept_zh if lang == "zh" and self.concept_zh else self.concept
 
 
 @cache
@@ -67,6 +72,7 @@ def _validator() -> Draft202012Validator:
         "properties": {
             "exercise": {"$ref": "#/$defs/id"},
             "concept": {"type": "string", "minLength": 1, "title": "a non-empty text"},
+            "concept_zh": {"type": "string", "minLength": 1, "title": "a non-empty text"},
             "weight": {"$ref": "#/$defs/positiveNumber"},
             "trials": {"$ref": "#/$defs/trials"},
         },
@@ -122,4 +128,5 @@ def _load_one(ctx: _Context, exercises: dict[str, Exercise]) -> HiddenChecks | N
     semantics.trials()
     if ctx.problems:
         return None
-    return HiddenChecks(base.id, data["concept"].strip(), float(data["weight"]), derived, ctx.path)
+    return HiddenChecks(base.id, data["concept"].strip(), float(data["weight"]), derived, ctx.path,
+                        data.get("concept_zh", "").strip())

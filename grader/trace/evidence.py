@@ -14,7 +14,7 @@ import torch
 
 from grader.sandbox.channel import ChannelError, decode_tensor
 from grader.sandbox.evidence import (CallReport, ErrorInfo, RunStatus, Tampering, _call, _error, _line, _shapes, _text,
-                                     channel_failure)
+                                     channel_failure, tamper_report)
 from grader.sandbox.runner import RunOutcome
 
 MAX_CELLS = 2000
@@ -163,7 +163,7 @@ def parse_trace(outcome: RunOutcome) -> TraceEvidence:
         try:
             event = frame.header.get("event")
             if event == "tamper":
-                tampering.append(Tampering(_text(frame.header.get("what"), "?")[:200], _line(frame.header.get("line"))))
+                tampering.append(tamper_report(frame.header))
             elif event == "start":
                 names = frame.header.get("substituted")
                 substituted = [n for n in names if isinstance(n, str)][:4] if isinstance(names, list) else []

@@ -422,7 +422,7 @@ def judge_trace(exercise: Exercise, reference: Reference, evidence: TraceEvidenc
         outcomes = verdict.outcomes
         if evidence.tampering and expectation.kind != "function_value":  # everything else is the child's record
             first = evidence.tampering[0]
-            reason = tr("not trusted: the code {what}{where}, which can fake what the grader records", what=first.what,
+            reason = tr("not trusted: the code {what}{where}, which can fake what the grader records", what=localized(first.what, tr),
                         where="")
             outcomes = [TrialOutcome(o.trial, False, reason) for o in outcomes]
         judged = [o for o in outcomes if not o.skipped]
@@ -444,7 +444,7 @@ def judge_trace(exercise: Exercise, reference: Reference, evidence: TraceEvidenc
         check.max_score = round(exercise.points * check.max_score / weights, 6)
     if evidence.tampering:
         first = evidence.tampering[0]
-        diagnoses.append(Diagnosis("tampering", tr("your code {what}", what=first.what),
+        diagnoses.append(Diagnosis("tampering", tr("your code {what}", what=localized(first.what, tr)),
                                    tr("Solve the exercise with autograd alone."), first.line))
 
     status, message = "passed", ""
