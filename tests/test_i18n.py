@@ -390,6 +390,7 @@ def test_batch_rows_are_chinese(sandbox, catalog) -> None:
     assert result.notes == [f"已跳过：{detach.message}"]
     empty = error_result("bo", chosen, Student("bo", "Bo").problem, seed=0, lang="zh")
     assert empty.notes == ["提交为空：没有交任何文件"] and empty.exercises[0].message == "提交为空：没有交任何文件"
+    assert [e.title for e in empty.exercises] == [localize(e, "zh").title for e in chosen]
     assert not _english_sentences(*result.notes, dot.message, *empty.notes)
 
 

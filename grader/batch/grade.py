@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from grader import __version__
 from grader.results import ExerciseResult, SubmissionResult
-from grader.spec.model import Exercise
+from grader.spec.model import Exercise, localize
 from grader.spec.hidden import HIDDEN_SUFFIX
 from grader.i18n import Translator, localized, translator
 from grader.submission import UNREADABLE, Submission, SubmissionError, combine_submissions, submission_from_bytes
@@ -40,6 +40,7 @@ def error_result(student: str, exercises: list[Exercise], reason: str, *, seed: 
     """A row for a hand-in that could not be graded at all: every exercise 0 with the reason (a Message is
     worded here, in the row's language: the main process and the executors word it without a grader)."""
     reason = localized(reason, translator(lang))
+    exercises = [localize(e, lang) for e in exercises]  # titles in the row's language too
     return SubmissionResult(
         submission=student, score=0.0, max_score=sum(e.points for e in exercises),
         exercises=[_error(e, reason) for e in exercises], notes=[reason], seed=seed, grader_version=__version__,

@@ -29,7 +29,7 @@ from grader.report.dashboard import ClassStats, render_dashboard
 from grader.report.json_report import render_json
 from grader.session import CheckError, load_exercises
 from grader.spec import SpecError
-from grader.spec.model import Exercise
+from grader.spec.model import Exercise, localize
 
 STATE_DIR = ".grader"  # inside --out: the store and the worker log
 
@@ -129,7 +129,7 @@ def grade_batch(options: BatchOptions) -> BatchSummary:
             else (shown(s), store.get(keys[s.key]), store.page(keys[s.key])) for s in students)
     tr = translator(options.lang)  # of the rows and comments students read
     absent = [(s, tr(NO_SUBMISSION)) for s in join.absent_students()] if join else []
-    stats = ClassStats([(e.id, e.title) for e in chosen])
+    stats = ClassStats([(e.id, localize(e, options.lang).title) for e in chosen])
     with LmsFiles(out, assignment=options.assignment, max_score=sum(e.points for e in chosen), join=join,
                   tr=tr) as lms:
         written = write_outputs(out, rows, chosen, observers=[stats.observer, lms.observe], absent=absent)
