@@ -22,7 +22,7 @@ from grader.checks.compare import compare
 from grader.checks.finite_diff import check_gradient
 from grader.checks.forbidden import static_uses
 from grader.checks.provenance import check_provenance
-from grader.checks.review import review as _review_source, within_functions
+from grader.checks.review import flags_reaching, review as _review_source
 from grader.checks.reference import Reference, ReferenceError
 from grader.diagnose import (diagnose_calls, diagnose_error, diagnose_none, diagnose_provenance, diagnose_value,
                              function_facts, prune)
@@ -325,11 +325,12 @@ def judge(exercise: Exercise, reference: Reference, trials: list[Trial], evidenc
     forbidden = exercise.check("forbidden")
     if forbidden is not None:
         tally.add("forbidden", _forbidden_outcome(exercise, evidence, submission, diagnoses, tr))
-    # An exercise's functions that can reach the recorders' state in ways no audit event reports (read
-    # statically: getattr with a built string escapes this) are distrusted like caught tampering.
+    # Code that can reach the recorders' state in ways no audit event reports (read statically) is
+    # distrusted like caught tampering, where it can act on this exercise's calls: in its functions, the
+    # helpers they call, or top-level code.
     flags = [f for f in review(submission.source) if f.code in STATE_REACHERS]
-    reaching = [Tampering(f.message, f.line)  # no flags, nothing within: skip the parse
-                for f in (within_functions(submission.source, exercise.function_names, flags) if flags else [])]
+    reaching = [Tampering(f.message, f.line)
+                for f in (flags_reaching(submission.source, exercise.function_names, flags) if flags else [])]
     if evidence.tampering or reaching:
         _distrust(tally, evidence.tampering + reaching, diagnoses, tr)
 
@@ -522,8 +523,10 @@ UNTRUSTED_CHECKS = ("autograd", "forbidden")  # judged from evidence recorded in
 # Review flags of code that can call torch functions past both the traps and the torch-function mode.
 TRACE_BYPASSES = {"disables_torch_function", "pops_modes", "torch_internals"}
 # Review flags of code that can reach the recorders' state in the child without an audit event (gc, frames,
-# ctypes and importing the grader are reported at run time).
-STATE_REACHERS = {"reads_globals", "reads_closure", "sys_modules"}
+# ctypes and importing the grader are reported at run time): attributes behind objects, names built at run
+# time, reflection and code-building modules, torch's private modules.
+STATE_REACHERS = {"reads_globals", "reads_closure", "sys_modules", "reaches_internals", "dynamic_attribute",
+                  "reflection", "dynamic_code", "torch_private", "inspects_frames"}
 
 
 def _distrust(tally: _Tally, tampering: list[Tampering], diagnoses: list[Diagnosis],

@@ -27,7 +27,21 @@ _NAMES = {
     "_VariableFunctions": ("torch_internals", N_("calls torch's internal function table (torch._C)")),
     "settrace": ("sets_tracer", N_("installs a tracer (sys.settrace)")),
     "setprofile": ("sets_tracer", N_("installs a profiler hook (sys.setprofile)")),
+    "_current_frames": ("inspects_frames", N_("inspects interpreter frames (sys._current_frames)")),
+    "currentframe": ("inspects_frames", N_("inspects interpreter frames (currentframe)")),
 }
+# Attributes that lead from an object to the code, globals or frames behind it (the first step of every
+# escape from a Python sandbox): no autograd exercise needs them.
+_INTERNALS = frozenset({
+    "__code__", "__defaults__", "__kwdefaults__", "__dict__", "__subclasses__", "__base__", "__bases__",
+    "__mro__", "__getattribute__", "__builtins__", "__self__", "__func__", "__wrapped__", "__reduce__",
+    "__reduce_ex__", "__loader__", "__spec__", "f_globals", "f_locals", "f_back", "f_builtins", "cell_contents",
+    "gi_frame", "gi_code", "cr_frame", "ag_frame", "tb_frame", "tb_next",
+})
+# Modules that reach objects by name or rebuild code at run time.
+_REFLECTION_MODULES = frozenset({"inspect", "importlib", "pickle", "marshal", "copyreg", "dill", "cloudpickle",
+                                 "code", "codeop", "runpy", "builtins"})
+_ATTRIBUTE_FUNCTIONS = frozenset({"getattr", "setattr", "delattr", "hasattr"})
 
 
 def review(source: str) -> list[ReviewFlag]:
@@ -41,6 +55,7 @@ def review(source: str) -> list[ReviewFlag]:
         flags.append(ReviewFlag(code, message if isinstance(message, Message) else Message(message),
                                 getattr(node, "lineno", 0)))
 
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
     for node in ast.walk(tree):
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -60,12 +75,26 @@ def review(source: str) -> list[ReviewFlag]:
                 flag("sys_modules", N_("reads sys.modules (can reach any imported module)"), node)
             elif node.attr in _NAMES:
                 flag(*_NAMES[node.attr], node)
+            elif node.attr in ("attrgetter", "methodcaller"):
+                flag("dynamic_attribute", Message(N_("reaches attributes by name ({name})"), {"name": node.attr}), node)
+            elif node.attr in _INTERNALS:
+                flag("reaches_internals", Message(N_("reaches behind an object ({name})"), {"name": node.attr}),
+                     node)
+            elif node.attr.startswith("_") and not node.attr.startswith("__") and _is_torch(node.value):
+                flag("torch_private", Message(N_("uses torch's private module torch.{name}"), {"name": node.attr}),
+                     node)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             for module in modules:
                 root = module.split(".")[0]
                 if root in ("gc", "ctypes"):
                     flag(*_NAMES[root], node)
+                elif root in _REFLECTION_MODULES:
+                    flag("reflection", Message(N_("imports {module} (reaches objects or code by name)"),
+                                               {"module": module}), node)
+                elif root == "torch" and any(part.startswith("_") for part in module.split(".")[1:]):
+                    flag("torch_private", Message(N_("uses torch's private module {module}"), {"module": module}),
+                         node)
                 elif root == "grader":
                     flag("imports_grader", Message(N_("imports the grader's own module {module}"), {"module": module}), node)
                 elif root in ("subprocess", "socket", "multiprocessing", "signal"):
@@ -75,6 +104,14 @@ def review(source: str) -> list[ReviewFlag]:
                 flag("patches_torch", N_("sets an attribute of torch with setattr"), node)
             elif node.func.id in ("__import__", "eval", "exec", "compile"):
                 flag("dynamic_code", Message(N_("runs code built at run time ({name})"), {"name": node.func.id}), node)
+            elif node.func.id in _ATTRIBUTE_FUNCTIONS and not _constant_name(node):
+                flag("dynamic_attribute", Message(N_("reaches an attribute by a name built at run time ({name})"),
+                                                  {"name": node.func.id}), node)
+            elif node.func.id == "vars" and node.args:
+                flag("dynamic_attribute", N_("reads an object's attributes as a dictionary (vars)"), node)
+        elif isinstance(node, ast.Name) and node.id in _ATTRIBUTE_FUNCTIONS | {"vars"} and id(node) not in called:
+            flag("dynamic_attribute", Message(N_("passes {name} around (reaches attributes by name)"),
+                                              {"name": node.id}), node)
         elif isinstance(node, ast.FunctionDef) and node.name == "__torch_function__":
             flag(*_NAMES["__torch_function__"], node)
     unique = {(f.code, f.line): f for f in flags}
@@ -87,11 +124,50 @@ def _rooted_at_torch(node: ast.AST) -> bool:
     return isinstance(node, ast.Name) and node.id == "torch"
 
 
-def within_functions(source: str, names: list[str] | tuple[str, ...], flags: list[ReviewFlag]) -> list[ReviewFlag]:
-    """The flags that lie inside the bodies of the named top-level functions (an exercise's own code)."""
+def _is_torch(node: ast.AST) -> bool:
+    return isinstance(node, ast.Name) and node.id == "torch"
+
+
+def _constant_name(call: ast.Call) -> bool:
+    """``getattr(x, "name")``: the attribute is named in the code, so the other flags see it."""
+    return len(call.args) >= 2 and isinstance(call.args[1], ast.Constant) and isinstance(call.args[1].value, str) \
+        and call.args[1].value not in _INTERNALS and call.args[1].value not in _NAMES \
+        and call.args[1].value not in ("__globals__", "__closure__")
+
+
+def flags_reaching(source: str, functions: list[str] | tuple[str, ...], flags: list[ReviewFlag]) -> list[ReviewFlag]:
+    """The flags that can act on the named functions' calls: in their bodies, in the top-level helpers
+    they call (transitively), or in top-level code (it runs at load, before every call). A flagged
+    import counts where the module is used. Flags in another exercise's functions stay with that one."""
     tree = syntax_tree(source)
-    if tree is None:
+    if tree is None or not flags:
         return []
-    spans = [(node.lineno, node.end_lineno or node.lineno) for node in tree.body
-             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in names]
-    return [f for f in flags if any(start <= f.line <= end for start, end in spans)]
+    defs = {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    reached, todo = set(), [name for name in functions if name in defs]
+    while todo:
+        name = todo.pop()
+        if name not in reached:
+            reached.add(name)
+            todo += [n.id for n in ast.walk(defs[name]) if isinstance(n, ast.Name) and n.id in defs]
+    spans = {name: (node.lineno, node.end_lineno or node.lineno) for name, node in defs.items()}
+
+    def counts(line: int) -> bool:
+        owner = next((name for name, (start, end) in spans.items() if start <= line <= end), None)
+        return owner is None or owner in reached
+
+    uses = _import_uses(tree)
+    return [f for f in flags if any(counts(line) for line in uses.get(f.line, [f.line]))]
+
+
+def _import_uses(tree: ast.Module) -> dict[int, list[int]]:
+    """For each line that imports a name, the lines that use the name (an unused import acts nowhere)."""
+    bound: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                bound[(alias.asname or alias.name).split(".")[0]] = node.lineno
+    uses: dict[int, list[int]] = {line: [] for line in bound.values()}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in bound:
+            uses[bound[node.id]].append(node.lineno)
+    return uses

@@ -68,6 +68,7 @@ MAX_TAMPER_FRAMES = 20
 _WATCHED_EVENTS = frozenset({"gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys._getframe",
                              "sys._current_frames", "sys.settrace", "sys.setprofile"})
 _FRAME_ATTRIBUTES = {"tb_frame", "gi_frame", "cr_frame", "ag_frame"}
+_HARNESS_FILES = frozenset({__file__, os.path.join(os.path.dirname(__file__), "trace_harness.py")})
 
 
 def _from_student(depth: int) -> int | None:
@@ -80,6 +81,17 @@ def _from_student(depth: int) -> int | None:
     if name == _State.filename or (name.startswith("<") and not name.startswith("<frozen")):
         return frame.f_lineno or 0
     return None
+
+
+_FRAME_EVENTS = frozenset({"sys._getframe", "sys._current_frames"})
+
+
+def _from_harness(depth: int) -> bool:
+    """Whether the code ``depth`` frames up the stack is the grader's own (its harnesses)."""
+    try:
+        return sys._getframe(depth + 1).f_code.co_filename in _HARNESS_FILES
+    except ValueError:
+        return False
 
 
 def _tamper_event(event: str, args: tuple[Any, ...]) -> tuple[str, str] | None:
@@ -108,6 +120,10 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
     try:
         what = _tamper_event(event, args)
         line = _from_student(1) if what else None
+        if line is None and what and what[0] in _FRAME_EVENTS and not _from_harness(1):
+            # inspect.currentframe(), inspect.stack(), traceback.walk_stack(): the standard library reaches
+            # the frames for its caller (logging's own lookup of its caller, one level deeper, is fine).
+            line = _from_student(2)
         if what and line is not None:
             _report_tampering(*what, line=line or None)
     except Exception:  # noqa: BLE001 - an audit hook must never break the code it watches

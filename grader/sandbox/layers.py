@@ -38,7 +38,7 @@ _PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
 _CLONE_NEWNS = 0x00020000
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
-_MS_NOSUID, _MS_NODEV, _MS_REC, _MS_PRIVATE = 2, 4, 1 << 14, 1 << 18
+_MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 2, 4, 8, 1 << 14, 1 << 18
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -63,7 +63,7 @@ def _write(path: str, text: str) -> None:
 
 
 def apply_namespaces() -> None:
-    """New user + network + mount namespaces; a private tmpfs on /dev/shm."""
+    """New user + network + mount namespaces; a private tmpfs on /dev/shm, an empty one on /proc."""
     uid, gid = os.geteuid(), os.getegid()
     _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET | _CLONE_NEWNS), "unshare")
     # Map our own ids only (allowed without privileges): files the child creates keep an owner.
@@ -74,6 +74,11 @@ def apply_namespaces() -> None:
     if os.path.isdir("/dev/shm"):
         _check(_libc.mount(b"tmpfs", b"/dev/shm", b"tmpfs", _MS_NOSUID | _MS_NODEV, b"size=64m,mode=1777"),
                "mount a private /dev/shm")
+    # An empty /proc: /proc/self/fd/N would open a second handle on the result pipe (Landlock does not
+    # govern pipes), with which the code could put something else in the pipe's place; /proc/<ppid> and the
+    # rest of the host's process table are no business of student code either.
+    _check(_libc.mount(b"tmpfs", b"/proc", b"tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, b"size=4k,mode=555"),
+           "hide /proc")
 
 
 # --------------------------------------------------------------------------- landlock
@@ -185,7 +190,8 @@ def apply_landlock(abi: int, rules: FileRules, workdir: str) -> None:
 
 _SCMP_ACT_ALLOW = 0x7FFF0000
 _SCMP_ACT_ERRNO = 0x00050000
-_SCMP_CMP_MASKED_EQ = 7
+_SCMP_CMP_EQ, _SCMP_CMP_MASKED_EQ = 4, 7
+_F_DUPFD, _F_DUPFD_CLOEXEC = 0, 1030
 _CLONE_THREAD = 0x00010000
 
 DENIED_SYSCALLS = (
@@ -197,6 +203,9 @@ DENIED_SYSCALLS = (
     # escaping the process group the grader kills, or the namespaces and mounts set up for the child
     "setsid", "setpgid", "unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "move_mount",
     "open_tree", "fsopen", "fsmount", "fspick", "mount_setattr",
+    # copies of file descriptors: with one, code could put something else in the result pipe's place and
+    # write the grader's whole result stream itself (fcntl's F_DUPFD is refused below)
+    "dup", "dup2", "dup3",
     # kernel attack surface no exercise needs
     "io_uring_setup", "io_uring_enter", "io_uring_register", "bpf", "perf_event_open", "userfaultfd",
     "keyctl", "add_key", "request_key", "init_module", "finit_module", "delete_module", "kexec_load",
@@ -233,6 +242,9 @@ class Seccomp:
         # in memory a filter cannot read, so it answers ENOSYS and glibc falls back to clone.
         clone = self.lib.seccomp_syscall_resolve_name(b"clone")
         self._rule(deny, clone, [_ArgCmp(0, _SCMP_CMP_MASKED_EQ, _CLONE_THREAD, 0)])
+        fcntl = self.lib.seccomp_syscall_resolve_name(b"fcntl")
+        for command in (_F_DUPFD, _F_DUPFD_CLOEXEC):
+            self._rule(deny, fcntl, [_ArgCmp(1, _SCMP_CMP_EQ, command, 0)])
         clone3 = self.lib.seccomp_syscall_resolve_name(b"clone3")
         if clone3 >= 0:
             self._rule(_SCMP_ACT_ERRNO | errno.ENOSYS, clone3, [])
@@ -394,5 +406,5 @@ def _prepare_seccomp(plan: Plan) -> None:
         plan.seccomp, error = None, f"libseccomp not usable: {exc}"
     plan.protections["seccomp"] = Protection(
         "seccomp", error is None,
-        f"{len(DENIED_SYSCALLS) + 2} syscalls refused (sockets, exec, new processes, ptrace, ...)"
+        f"{len(DENIED_SYSCALLS) + 3} syscalls refused (sockets, exec, new processes, ptrace, ...)"
         if error is None else f"unavailable: {error}")

@@ -1,6 +1,6 @@
 # attack: read the grader's memory through /proc/<ppid>/mem
 # target: dot
-# expect: permissionerror
+# expect: /proc/
 import os
 
 def grad_dot(x):

@@ -1,7 +1,7 @@
 # attack: rebind the harness's write_frame through a run-time-built __globals__ name: drop tamper reports, empty forbidden lists, add a matching backward record
 # target: sin_derivative
 # expect: not trusted
-# known-gap: code that rewrites the harness's own functions controls what the child reports; closing it needs verdicts that do not rest on the child's reports (issue 3)
+# others: distrusted
 import sys
 
 import torch
