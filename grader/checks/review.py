@@ -109,6 +109,11 @@ def review(source: str) -> list[ReviewFlag]:
                                                   {"name": node.func.id}), node)
             elif node.func.id == "vars" and node.args:
                 flag("dynamic_attribute", N_("reads an object's attributes as a dictionary (vars)"), node)
+            elif node.func.id in ("globals", "locals"):
+                flag("dynamic_attribute", Message(N_("reads names as a dictionary ({name})"), {"name": node.func.id}),
+                     node)
+        elif isinstance(node, ast.Name) and node.id == "__builtins__":
+            flag("reaches_internals", Message(N_("reaches behind an object ({name})"), {"name": node.id}), node)
         elif isinstance(node, ast.Name) and node.id in _ATTRIBUTE_FUNCTIONS | {"vars"} and id(node) not in called:
             flag("dynamic_attribute", Message(N_("passes {name} around (reaches attributes by name)"),
                                               {"name": node.id}), node)
