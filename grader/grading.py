@@ -29,8 +29,8 @@ from grader.diagnose import (diagnose_calls, diagnose_error, diagnose_none, diag
 from grader.i18n import ENGLISH, Translator, check_label, localized, translator
 from grader.results import CheckResult, Diagnosis, ExerciseResult, ReviewFlag, SubmissionResult, TrialOutcome
 from grader.sandbox.channel import TensorWriter
-from grader.sandbox.evidence import (CallReport, RunEvidence, RunStatus, Tampering, before, protocol_violation,
-                                     split_programs, split_run)
+from grader.sandbox.evidence import (CallReport, RunEvidence, RunStatus, Tampering, Violation, before,
+                                     protocol_violation, split_programs, split_run)
 from grader.sandbox.runner import Limits, Sandbox
 from grader.sandbox.zygote import EXIT_SANDBOX_FAILED
 from grader.spec.model import Exercise, Target, localize
@@ -255,7 +255,7 @@ class Grader:
                         limits = exercise_limits(unit.exercise)
                         run = evidence[unit.exercise.id]
                         if forged is not None:
-                            run = _untrusted(run, forged.frame, self.tr)
+                            run = _untrusted(run, forged)
                         run = _capped_output(run, limits.output)
                         result = judge(unit.exercise, unit.reference, unit.trials, run, unit.submission, limits, self.tr)
                         result.duration = run.wall + time.monotonic() - judging
@@ -286,12 +286,10 @@ def _by_program(units: list[_Unit]) -> list[list[_Unit]]:
     return groups
 
 
-def _untrusted(evidence: RunEvidence, forged: str, tr: Translator) -> RunEvidence:
+def _untrusted(evidence: RunEvidence, forged: Violation) -> RunEvidence:
     """Evidence from a child whose result channel carried frames the harness did not write: every
     exercise that child got to fails with the reason (its answers, records and reports may be forged)."""
-    message = tr("the code wrote on the grader's result channel ({frame}): nothing its process reported "
-                 "can be trusted", frame=forged)
-    return replace(evidence, finished=False, channel_error=message,
+    return replace(evidence, finished=False, channel_error=forged.reason,
                    calls={call: CallReport(id=call, status="not_run") for call in evidence.calls})
 
 

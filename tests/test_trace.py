@@ -52,7 +52,7 @@ def _trace(grader_, exercise, source: str, tmp_path: Path, *, time_limit: float 
     from grader.sandbox.runner import Limits
 
     outcome = grader_.sandbox.run(header, body, Limits(time=time_limit), filename=str(path))
-    return parse_trace(outcome), submission
+    return parse_trace(outcome, header), submission
 
 
 def test_book_notebook_passes_with_evidence_per_part(grader_, notebook_exercise):
@@ -281,3 +281,23 @@ def test_a_cell_that_kills_the_child_keeps_the_evidence_before_it(grader_, noteb
     assert checks["dot"].passed == checks["dot"].total == 2
     assert checks["sum"].passed == 0
     assert result.status == "failed" and "exited with status 3" in result.message
+
+
+def test_a_frame_forged_on_the_result_pipe_voids_the_trace(grader_, notebook_exercise, tmp_path):
+    """A cell that writes a well-formed cell frame of its own (a second report for itself) on the result
+    pipe: the grader trusts nothing that child reported, and says why."""
+    source = '''
+    import fcntl, json, os, stat, struct
+    for fd in range(3, 64):
+        try:
+            if stat.S_ISFIFO(os.fstat(fd).st_mode) and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY:
+                raw = json.dumps({"event": "cell", "index": 0, "status": "ok", "error": None,
+                                  "records": [], "curves": []}).encode()
+                os.write(fd, struct.pack("<IQ", len(raw), 0) + raw)
+        except OSError:
+            pass
+    '''
+    evidence, _ = _trace(grader_, notebook_exercise, source, tmp_path)
+    assert evidence.cells == [] and evidence.calls == {}
+    assert "wrote on the grader's result channel" in str(evidence.channel_error)
+    assert "cell 0" in str(evidence.channel_error)

@@ -372,12 +372,19 @@ def split_programs(outcome: RunOutcome, programs: list[dict[str, list[str]]]) ->
     return parts
 
 
+FORGED = N_("the code wrote on the grader's result channel ({frame}): nothing its process reported can be trusted")
+
+
 @dataclass(frozen=True)
 class Violation:
     """A frame the harness did not write: where it sits in the run, and what it was."""
 
     index: int
     frame: str
+
+    @property
+    def reason(self) -> Message:
+        return Message(FORGED, {"frame": self.frame})
 
 
 def protocol_violation(outcome: RunOutcome, programs: list[dict[str, list[str]]]) -> Violation | None:

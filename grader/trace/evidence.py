@@ -13,8 +13,8 @@ from typing import Any
 import torch
 
 from grader.sandbox.channel import ChannelError, decode_tensor
-from grader.sandbox.evidence import (CallReport, ErrorInfo, RunStatus, Tampering, _call, _error, _line, _shapes, _text,
-                                     channel_failure, tamper_report)
+from grader.sandbox.evidence import (CallReport, ErrorInfo, RunStatus, Tampering, Violation, _call, _error, _line,
+                                     _shapes, _text, channel_failure, tamper_report)
 from grader.sandbox.runner import RunOutcome
 
 MAX_CELLS = 2000
@@ -152,8 +152,46 @@ def _cell(header: dict[str, Any], body: bytes) -> CellReport:
     )
 
 
-def parse_trace(outcome: RunOutcome) -> TraceEvidence:
-    """Every frame of a trace run, validated. Frames after a malformed one are dropped."""
+def trace_violation(outcome: RunOutcome, header: dict[str, Any]) -> Violation | None:
+    """The first frame out of the order the trace harness writes in (``start``, each cell of the task in
+    order, each call's versions 0, 1, ... in the task's call order, ``done``; ``tamper`` anywhere), or None:
+    anything else was written by the student's code on the result channel."""
+    cells = [int(c["index"]) for c in header.get("cells", [])]
+    calls = [str(c["id"]) for c in header.get("calls", [])]
+    stage, cell, call, version = "start", 0, 0, 0  # where the run is: what may come next
+    for index, frame in enumerate(outcome.frames):
+        event = frame.header.get("event")
+        if event == "tamper":
+            continue
+        ok = False
+        if stage == "start":
+            ok, stage = event == "start", "cells"
+        elif stage == "cells" and event == "cell" and cell < len(cells):
+            ok, cell = frame.header.get("index") == cells[cell], cell + 1
+        elif stage in ("cells", "calls") and event == "call" and cell == len(cells):
+            stage, ident, number = "calls", frame.header.get("id"), frame.header.get("version")
+            if call < len(calls) and ident == calls[call] and number == version:
+                ok, version = True, version + 1  # the next version of the same call
+            elif ident in calls[call + 1:] and number == 0:
+                ok, call, version = True, calls.index(ident, call + 1), 1  # a later call (the ones between had no version)
+        elif event == "done" and cell == len(cells):
+            ok, stage = True, "done"
+        if not ok:
+            shown = " ".join(str(frame.header.get(key))[:40] for key in ("event", "index", "id", "version")
+                             if frame.header.get(key) is not None)
+            return Violation(index, f"a {shown} frame out of order")
+    return None
+
+
+def parse_trace(outcome: RunOutcome, header: dict[str, Any] | None = None) -> TraceEvidence:
+    """Every frame of a trace run, validated. Frames after a malformed one are dropped; a frame out of the
+    harness's order (checked when the task's ``header`` is given) voids the whole run."""
+    forged = trace_violation(outcome, header) if header is not None else None
+    if forged is not None:
+        return TraceEvidence(
+            cells=[], calls={}, substituted=[], finished=False, timed_out=outcome.timed_out,
+            exit_code=outcome.exit_code, channel_error=forged.reason, output=outcome.output,
+            output_truncated=outcome.output_truncated, wall=outcome.wall, tampering=[])
     cells: list[CellReport] = []
     calls: dict[str, list[VersionCall]] = {}
     tampering: list[Tampering] = []

@@ -39,7 +39,7 @@ def grade_trace(grader: Grader, submission: Submission, exercises: list[Exercise
     cells, _ = trace_cells(submission)
     header, body = build_trace_task(prepared, submission, cells, seed=grader.seed, time_limit=limits.time)
     outcome = grader.sandbox.run(header, body, limits, filename=str(submission.path))
-    evidence = parse_trace(outcome)
+    evidence = parse_trace(outcome, header)
     for exercise, reference in prepared:
         judging = time.monotonic()
         result = judge_trace(exercise, reference, evidence, submission, exercise_limits(exercise), grader.tr)
