@@ -42,7 +42,9 @@ class BatchProgress:
     _bar: Progress | None = None
     _task: int | None = None
 
-    def start(self, total: int, done: int) -> None:
+    def start(self, total: int, reused: int, unrunnable: int = 0) -> None:
+        """``reused``: results already in the store; ``unrunnable``: rows written without running anything."""
+        done = reused + unrunnable
         self.total, self.done = total, done
         self._started = self._last_line = time.monotonic()
         if self.tty if self.tty is not None else self.stream.isatty():
@@ -53,8 +55,10 @@ class BatchProgress:
             self._bar.start()
             self._task = self._bar.add_task("grading", total=total, completed=done)
         else:
-            print(f"grading {total - done} of {total} submissions ({done} already graded)", file=self.stream,
-                  flush=True)
+            already = [f"{reused} already graded"] if reused else []
+            already += [f"{unrunnable} that cannot run"] if unrunnable else []
+            print(f"grading {total - done} of {total} submissions" + (f" ({', '.join(already)})" if already else ""),
+                  file=self.stream, flush=True)
 
     def advance(self) -> None:
         self.done += 1

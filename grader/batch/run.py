@@ -97,13 +97,16 @@ def grade_batch(options: BatchOptions) -> BatchSummary:
         keys[student.key] = resume_key(digest, student, read_files(student))
     todo: list[Task] = []
     ungradable = sum(bool(s.problem) for s in students)
+    reused = unrunnable = 0
     for student in students:
         key = keys[student.key]
         if options.resume and store.has(key):
+            reused += 1
             continue
         if student.problem:  # nothing to run: the row is written here, with its reason
             store.put(key, render_json(error_result(student.key, chosen, student.problem, seed=options.seed,
                                                     lang=options.lang), indent=None))
+            unrunnable += 1
             continue
         todo.append(Task(student.key, key, lambda s=student: read_files(s)))
 
@@ -111,7 +114,7 @@ def grade_batch(options: BatchOptions) -> BatchSummary:
     graded = worker_failures = 0
     timeout = 2 * sum(e.limits.time for e in chosen) + 120
     with BatchProgress(options.progress, options.tty) as progress:
-        progress.start(len(students), len(students) - len(todo))
+        progress.start(len(students), reused, unrunnable)
         for outcome in _execute(options, bundle, todo, timeout, state):
             text = outcome.result or render_json(
                 error_result(outcome.task.student, chosen, outcome.crash, seed=options.seed, lang=options.lang),
@@ -145,7 +148,7 @@ def grade_batch(options: BatchOptions) -> BatchSummary:
                      "(grades.csv has them; --student-map gives ids)")
     if hidden_texts:
         notes.append(f"hidden checks applied to: {', '.join(sorted(hidden_texts))}")
-    return BatchSummary(len(students), graded, len(students) - len(todo), ungradable, worker_failures,
+    return BatchSummary(len(students), graded + unrunnable, reused, ungradable, worker_failures,
                         found.ignored, written.feedback, notes, time.monotonic() - start)
 
 
