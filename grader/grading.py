@@ -198,7 +198,8 @@ class Grader:
             submissions.append(SubmissionResult(
                 submission=str(submission.path), score=round(sum(r.score for r in results), 6),
                 max_score=sum(r.max_score for r in results), exercises=results,
-                notes=[localized(note, self.tr) for note in submission.notes], review=[ReviewFlag(f.code, localized(f.message, self.tr), f.line) for f in review(submission.source)],
+                notes=[localized(note, self.tr) for note in submission.notes],
+                review=[ReviewFlag(f.code, localized(f.message, self.tr), f.line) for f in review(submission.source)],
                 seed=self.seed, grader_version=__version__, duration=duration, lang=self.tr.lang))
         return submissions
 
@@ -249,19 +250,20 @@ class Grader:
                 outcome = before(outcome, forged.index)
             for group, part, program_calls in zip(groups, split_programs(outcome, calls), calls):
                 evidence, _ = split_run(part, program_calls)
-                for unit in group:
-                    if unit.exercise.id in evidence:
-                        judging = time.monotonic()
-                        limits = exercise_limits(unit.exercise)
-                        run = evidence[unit.exercise.id]
-                        if forged is not None:
-                            run = _untrusted(run, forged)
-                        run = _capped_output(run, limits.output)
-                        result = judge(unit.exercise, unit.reference, unit.trials, run, unit.submission, limits, self.tr)
-                        result.duration = run.wall + time.monotonic() - judging
-                        results[(unit.index, unit.exercise.id)] = result
+                for unit in (u for u in group if u.exercise.id in evidence):
+                    run = evidence[unit.exercise.id]
+                    results[(unit.index, unit.exercise.id)] = self._judge_unit(
+                        unit, run if forged is None else _untrusted(run, forged))
             pending = [u for u in pending if (u.index, u.exercise.id) not in results]
         return results
+
+    def _judge_unit(self, unit: _Unit, run: RunEvidence) -> ExerciseResult:
+        judging = time.monotonic()
+        limits = exercise_limits(unit.exercise)
+        run = _capped_output(run, limits.output)
+        result = judge(unit.exercise, unit.reference, unit.trials, run, unit.submission, limits, self.tr)
+        result.duration = run.wall + time.monotonic() - judging
+        return result
 
 
 @dataclass
