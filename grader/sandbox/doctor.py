@@ -64,6 +64,18 @@ def _write_outside():
         handle.write("escaped")
     os.remove(WRITE_OUTSIDE)
 
+def _read_memory():
+    try:
+        open(f"/proc/{GRADER_PID}/mem", "rb").read(1)
+    except FileNotFoundError:  # the grader is running: its /proc entry is missing only where /proc is empty
+        raise PermissionError("/proc is empty here: no process of the host is visible") from None
+
+def _reopen_output():
+    try:
+        open("/proc/self/fd/1", "wb").close()
+    except FileNotFoundError:
+        raise PermissionError("/proc is empty here: no /proc/self/fd to reopen") from None
+
 def _fork():
     pid = os.fork()
     if pid == 0:
@@ -82,9 +94,11 @@ PROBES = (
     ("write_outside", "write a file outside its own folder", "_write_outside"),
     ("start_process", "start a process (fork)", "_fork"),
     ("signal_grader", "send a signal to the grader", "lambda: os.kill(GRADER_PID, 0)"),
-    ("read_memory", "read the grader's memory (/proc/<pid>/mem)",
-     "lambda: open(f'/proc/{GRADER_PID}/mem', 'rb').read(1)"),
-    ("run_program", "run another program (exec)", "lambda: os.execv('/bin/true', ['true'])"),
+    ("read_memory", "read the grader's memory (/proc/<pid>/mem)", "_read_memory"),
+    ("copy_descriptor", "copy a descriptor (to put something else in the result pipe's place)",
+     "lambda: os.close(os.dup(1))"),
+    ("reopen_pipe", "reopen a pipe through /proc/self/fd (the same, without dup)", "_reopen_output"),
+    ("run_program", "run another program (exec)", "lambda: os.execv('/bin/true', ['true'])"),  # last: it replaces the child
 )
 
 

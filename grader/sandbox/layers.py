@@ -378,7 +378,7 @@ def _prepare_namespaces(plan: Plan) -> None:
     error = _probe(apply_namespaces)
     plan.protections["namespaces"] = Protection(
         "namespaces", error is None,
-        "user + network + mount namespaces: no network, private /dev/shm" if error is None
+        "user + network + mount namespaces: no network, private /dev/shm, empty /proc" if error is None
         else f"unavailable: {error} (unprivileged user namespaces disabled?)")
 
 
