@@ -301,3 +301,26 @@ def test_a_frame_forged_on_the_result_pipe_voids_the_trace(grader_, notebook_exe
     assert evidence.cells == [] and evidence.calls == {}
     assert "wrote on the grader's result channel" in str(evidence.channel_error)
     assert "cell 0" in str(evidence.channel_error)
+
+
+def test_a_figure_closed_or_cleared_in_the_cell_that_drew_it_is_still_read(grader_, notebook_exercise, tmp_path,
+                                                                           monkeypatch):
+    """Scripts save their plots and close them (or clear the figure for the next one) in the same cell."""
+    pytest.importorskip("matplotlib", reason="the test extra installs matplotlib")
+    monkeypatch.delenv(MATPLOTLIB_ENV, raising=False)
+    source = '''
+    import matplotlib.pyplot as plt
+    import torch
+    x = torch.linspace(0, 6, 50)
+    plt.plot(x, torch.sin(x))
+    plt.savefig("sin.png")
+    plt.clf()
+    plt.plot(x, torch.cos(x))
+    plt.close()
+    '''
+    evidence, _ = _trace(grader_, notebook_exercise, source, tmp_path)
+    assert [c.status for c in evidence.cells] == ["ok"]
+    curves = evidence.curves
+    assert len(curves) == 2 and all(c.source == "matplotlib" for c in curves)
+    assert torch.allclose(curves[0].y, torch.sin(torch.linspace(0, 6, 50)).double(), atol=1e-6)
+    assert torch.allclose(curves[1].y, torch.cos(torch.linspace(0, 6, 50)).double(), atol=1e-6)

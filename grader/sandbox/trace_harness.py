@@ -22,6 +22,8 @@ from __future__ import annotations
 import ast
 import builtins
 import importlib
+import importlib.abc
+import importlib.machinery
 import importlib.util
 import inspect
 import random
@@ -79,6 +81,7 @@ class _Trace:
     cell_index: int = 0
     total: int = 0
     filename: str = ""
+    seen_lines: dict[int, Any] = {}  # matplotlib lines already recorded (see _collect_matplotlib_lines)
     leaf_ids: dict[int, tuple[weakref.ref, int]] = {}
     graph_ids: dict[int, int] = {}
 
@@ -344,6 +347,50 @@ def install_stand_ins(matplotlib_stand_in: bool = False) -> list[str]:
     return substituted
 
 
+class _FigureWatch(importlib.abc.MetaPathFinder):
+    """Reads the open figures' curves just before the learner closes or clears a figure (``plt.close()``
+    after ``plt.savefig()``, ``plt.clf()``): curves are otherwise read at the end of each cell, when such a
+    figure is gone. Patches matplotlib's figure registry and Figure when they are first imported, by the
+    learner's own ``import matplotlib.pyplot`` (importing them for every child would cost every run)."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        patch = {"matplotlib._pylab_helpers": _watch_registry, "matplotlib.figure": _watch_figure}.get(fullname)
+        if patch is None:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is None or spec.loader is None:
+            return spec
+        execute = spec.loader.exec_module
+
+        def exec_module(module: types.ModuleType) -> None:
+            execute(module)
+            try:
+                patch(module)
+            except Exception:  # noqa: BLE001 - another matplotlib: curves are read at the end of the cell
+                pass
+
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]  # this module's own loader
+        return spec
+
+
+def _reading_first(method: Any) -> Any:
+    def read_then(*args: Any, **kwargs: Any) -> Any:
+        _collect_matplotlib_lines(_Trace.seen_lines)
+        return method(*args, **kwargs)
+
+    return read_then
+
+
+def _watch_registry(helpers: types.ModuleType) -> None:
+    gcf = helpers.Gcf
+    gcf.destroy = classmethod(_reading_first(gcf.destroy.__func__))
+    gcf.destroy_all = classmethod(_reading_first(gcf.destroy_all.__func__))
+
+
+def _watch_figure(figure: types.ModuleType) -> None:
+    figure.Figure.clear = _reading_first(figure.Figure.clear)  # clf() and Figure.clf() clear through it
+
+
 def _collect_matplotlib_lines(seen: dict[int, Any]) -> None:
     """With the real matplotlib: the lines of every open figure not recorded yet (Agg keeps them open).
 
@@ -410,6 +457,8 @@ def run_trace(header: dict[str, Any], body: bytes, result_fd: int, ack_fd: int) 
     inputs = [decode_tensor(entry, body) for entry in header["inputs"]]
     install_tracer()
     substituted = install_stand_ins(header.get("matplotlib") == "stand-in")
+    if "matplotlib" not in substituted:
+        sys.meta_path.insert(0, _FigureWatch())
     seed = int(header.get("seed", 0))
     torch.manual_seed(seed)
     random.seed(seed)
@@ -424,7 +473,7 @@ def run_trace(header: dict[str, Any], body: bytes, result_fd: int, ack_fd: int) 
     cell_time = float(header.get("cell_time", 0)) or None
     signal.signal(signal.SIGALRM, _interrupt)
     wanted = [str(name) for name in header.get("functions", [])]
-    seen_lines: dict[int, Any] = {}
+    seen_lines = _Trace.seen_lines
     versions: dict[str, list[tuple[Any, int, int]]] = {}
     write_frame(result_fd, {"event": "start", "substituted": substituted})
 
