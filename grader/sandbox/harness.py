@@ -174,18 +174,24 @@ def student_line(filename: str, tb: types.TracebackType | None = None) -> int | 
             if frame.f_code.co_filename == filename:
                 line = lineno
         return line
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code.co_filename == filename:
-            return frame.f_lineno
-        frame = frame.f_back  # type: ignore[assignment]
-    return None
+    # Frames are told apart by their module's __file__ (the student's namespace has it): reading
+    # f_code raises an audit event, and this runs for every backward and forbidden call.
+    auditing, _State.auditing = _State.auditing, True  # the audit hook has nothing to say about the harness
+    try:
+        frame = sys._getframe(1)
+        while frame is not None:
+            if frame.f_globals.get("__file__") == filename:
+                return frame.f_lineno
+            frame = frame.f_back  # type: ignore[assignment]
+        return None
+    finally:
+        _State.auditing = auditing
 
 
 def _leaves(tensors: tuple[torch.Tensor, ...], limit: int = 100_000) -> list[torch.Tensor]:
     """Leaf tensors a backward pass from ``tensors`` accumulates into (via AccumulateGrad nodes)."""
     leaves: list[torch.Tensor] = []
-    seen: set[int] = set()
+    seen: set[Any] = set()  # the nodes themselves (cached, hashable): id() raises an audit event
     stack = []
     for t in tensors:
         if not isinstance(t, torch.Tensor):
@@ -197,9 +203,9 @@ def _leaves(tensors: tuple[torch.Tensor, ...], limit: int = 100_000) -> list[tor
             stack.append(t.grad_fn)
     while stack and len(seen) < limit:
         node = stack.pop()
-        if node is None or id(node) in seen:
+        if node is None or node in seen:
             continue
-        seen.add(id(node))
+        seen.add(node)
         variable = getattr(node, "variable", None)
         if isinstance(variable, torch.Tensor):
             leaves.append(variable)
