@@ -255,8 +255,7 @@ def _add_result(record: dict[str, Any] | None, tensor: Any) -> None:
         return
     if evidence.writer.size + tensor.numel() * tensor.element_size() > MAX_RECORD_BYTES:
         return
-    with torch.no_grad():
-        record["results"].append(evidence.writer.add(tensor.detach().clone()))
+    record["results"].append(evidence.writer.add(tensor))  # its bytes, copied now: later changes do not show
 
 
 def _recorded(record: dict[str, Any] | None, call: Callable[[], Any]) -> Any:
