@@ -334,16 +334,16 @@ def _trace_judged(outcome, grader_, catalog, tmp_path: Path):  # noqa: ANN001, A
 def test_broken_runs_are_reasons_in_chinese(grader_, catalog, tmp_path: Path) -> None:
     """Timeouts and malformed results become the student's reason in their language; the sandbox's own
     details (a ChannelError's words) are kept inside it."""
+    from grader.i18n import Message
     from grader.sandbox.channel import Frame
-    from grader.sandbox.runner import RunOutcome
+    from grader.sandbox.runner import FOREIGN_WRITER, RunOutcome
 
     timed_out = _trace_judged(RunOutcome(timed_out=True), grader_, catalog, tmp_path)
     assert timed_out.status == "error" and timed_out.message.startswith("超出时间限制：代码未能在 30 秒内完成")
     malformed = RunOutcome(frames=[Frame({"event": "start"}, b""), Frame({"event": "smuggled"}, b"")], exit_code=-9)
     result = _trace_judged(malformed, grader_, catalog, tmp_path)
     assert result.message == "运行提交代码的进程返回了格式错误的结果（unexpected frame 'smuggled'）"
-    foreign = RunOutcome(channel_error="malformed result from the submission's process: something else wrote on "
-                                       "the grader's result channel (header is not JSON)")
+    foreign = RunOutcome(channel_error=Message(FOREIGN_WRITER, {"error": "header is not JSON"}))  # as the runner says it
     assert "有别的内容写入了评分器的结果通道（header is not JSON）" in _trace_judged(foreign, grader_, catalog,
                                                                                 tmp_path).message
 

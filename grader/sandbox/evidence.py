@@ -7,7 +7,6 @@ pipe only loses its own remaining results.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -19,9 +18,6 @@ from grader.sandbox.runner import RunOutcome
 
 MAX_TEXT = 4000
 MALFORMED = N_("malformed result from the submission's process ({error})")
-# The runner's own words when something else wrote on the result channel (grader/sandbox/runner.py).
-_FOREIGN_WRITER = re.compile(r"malformed result from the submission's process: something else wrote on the "
-                             r"grader's result channel \((?P<error>.*)\)", re.DOTALL)
 
 
 @dataclass
@@ -150,15 +146,10 @@ class RunEvidence(RunStatus):
 
 def channel_failure(outcome: RunOutcome, error: Exception | None = None) -> str | None:
     """Why the result channel broke, as a Message a student reads in their language: ``error`` when a
-    frame failed validation here, else the runner's report (its wording is matched, its details kept)."""
+    frame failed validation here, else the runner's own report (already a Message)."""
     if error is not None:
         return Message(MALFORMED, {"error": str(error)})
-    reported = outcome.channel_error
-    foreign = _FOREIGN_WRITER.fullmatch(reported or "")
-    if foreign is None:
-        return reported
-    return Message(N_("malformed result from the submission's process: something else wrote on the grader's "
-                      "result channel ({error})"), {"error": foreign["error"]})
+    return outcome.channel_error
 
 
 def _text(value: Any, default: str = "") -> str:

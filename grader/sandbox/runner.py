@@ -22,6 +22,7 @@ from pathlib import Path
 from queue import Empty, Queue
 from typing import Any
 
+from grader.i18n import N_, Message
 from grader.sandbox.channel import ChannelError, Frame, FrameReader, encode_frame
 
 
@@ -64,7 +65,7 @@ class RunOutcome:
     output_truncated: bool = False
     timed_out: bool = False
     exit_code: int | None = None  # negative: killed by that signal
-    channel_error: str | None = None
+    channel_error: str | None = None  # a Message (English as a str)
     started: float = 0.0
     wall: float = 0.0
 
@@ -77,6 +78,9 @@ class RunOutcome:
         return any(f.header.get("event") == "done" for f in self.frames)
 
 
+# Why a run's result channel broke, worded in the student's language where the result is written.
+FOREIGN_WRITER = N_("malformed result from the submission's process: something else wrote on the grader's result "
+                    "channel ({error})")
 _PR_SET_DUMPABLE = 4
 LAYERS_VARIABLE = "GRADER_SANDBOX_LAYERS"  # comma-separated kernel layers to use (default: all available)
 REQUIRE_VARIABLE = "GRADER_REQUIRE_SANDBOX"  # "1": children refuse to run without every layer
@@ -371,8 +375,7 @@ def _collect(pid: int, result_r: int, output_r: int, ack_w: int, limits: Limits,
                     frames = reader.feed(data)
                 except ChannelError as exc:
                     _take(outcome, exc.frames, len(output))
-                    outcome.channel_error = (f"malformed result from the submission's process: something else wrote on "
-                                             f"the grader's result channel ({exc})")
+                    outcome.channel_error = Message(FOREIGN_WRITER, {"error": str(exc)})
                     _kill_group(pid)
                     killed_at = killed_at or time.monotonic()
                     selector.unregister(fd)
