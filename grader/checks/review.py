@@ -135,9 +135,8 @@ def _is_torch(node: ast.AST) -> bool:
 
 def _constant_name(call: ast.Call) -> bool:
     """``getattr(x, "name")``: the attribute is named in the code, so the other flags see it."""
-    return len(call.args) >= 2 and isinstance(call.args[1], ast.Constant) and isinstance(call.args[1].value, str) \
-        and call.args[1].value not in _INTERNALS and call.args[1].value not in _NAMES \
-        and call.args[1].value not in ("__globals__", "__closure__")
+    name = call.args[1].value if len(call.args) >= 2 and isinstance(call.args[1], ast.Constant) else None
+    return isinstance(name, str) and name not in _INTERNALS and name not in _NAMES
 
 
 def flags_reaching(source: str, functions: list[str] | tuple[str, ...], flags: list[ReviewFlag]) -> list[ReviewFlag]:
